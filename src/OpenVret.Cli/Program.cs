@@ -1,0 +1,1 @@
+namespace OpenVret.Cli; public static class Program { public static int Main(string[] a) => 0; }
