@@ -33,7 +33,8 @@ public static class EdaProcessing
     }
 
     /// <param name="relativeAmplitudeMin">Minimum peak prominence as a fraction of the most prominent phasic peak (NeuroKit: 0.1).</param>
-    public static List<Scr> DetectScrs(ReadOnlySpan<double> phasic, SampleRate rate, double relativeAmplitudeMin = 0.1, double recoveryFraction = 0.5)
+    /// <param name="absoluteAmplitudeMin">Minimum SCR amplitude in µS (0.01 µS, Boucsein 2012); NeuroKit has none, so a flat record yields a response from filter ripple.</param>
+    public static List<Scr> DetectScrs(ReadOnlySpan<double> phasic, SampleRate rate, double relativeAmplitudeMin = 0.1, double recoveryFraction = 0.5, double absoluteAmplitudeMin = 0.01)
     {
         var peaks = PeakFinding.LocalMaxima(phasic);
         var result = new List<Scr>();
@@ -51,7 +52,7 @@ public static class EdaProcessing
         for (int i = 0; i < peaks.Count; i++)
         {
             int p = peaks[i];
-            if (prominence[i] / maxProminence < relativeAmplitudeMin) continue;
+            if (prominence[i] / maxProminence < relativeAmplitudeMin || prominence[i] < absoluteAmplitudeMin) continue;
             // Onset: last local minimum strictly before the peak (none for a response already rising at the start).
             int idx = troughs.BinarySearch(p);
             if (idx < 0) idx = ~idx;

@@ -37,6 +37,12 @@ public sealed class StreamingFeatureExtractor
     /// <summary>Largest gap (s) filled with NaN; a longer one is treated as a lost sensor for that span.</summary>
     public double MaxGapSeconds { get; init; } = 30;
 
+    /// <summary>
+    /// How far (s) the most advanced channel may run ahead of a silent one before windows are emitted
+    /// without it (its features missing, flagged): a lost sensor never stalls the session.
+    /// </summary>
+    public const double MaxLeadSeconds = 30;
+
     /// <summary>Timestamps within this many samples of the expected time count as contiguous (clock jitter).</summary>
     public double JitterSamples { get; init; } = 0.5;
 
@@ -49,7 +55,7 @@ public sealed class StreamingFeatureExtractor
         foreach (var c in channels)
         {
             if (_channels.ContainsKey(c.Name)) throw new SignalInputException("channel", c.Name, "declared twice");
-            _channels[c.Name] = new Channel(c, Math.Max(1, (int)Math.Ceiling(windowSeconds * c.Rate.Hertz)));
+            _channels[c.Name] = new Channel(c, Math.Max(1, (int)Math.Ceiling((windowSeconds + MaxLeadSeconds + hopSeconds) * c.Rate.Hertz)));
         }
         if (_channels.Count == 0) throw new SignalInputException("channels", "0", "declare at least one channel");
     }
@@ -98,7 +104,9 @@ public sealed class StreamingFeatureExtractor
         {
             double t = _nextEmit;
             if (double.IsNaN(t)) break;
-            if (_channels.Values.Any(c => double.IsNaN(c.StartSeconds) || c.EndSeconds + 1e-9 < t)) break;
+            bool allThere = _channels.Values.All(c => !double.IsNaN(c.StartSeconds) && c.EndSeconds + 1e-9 >= t);
+            double lead = _channels.Values.Where(c => !double.IsNaN(c.StartSeconds)).Max(c => c.EndSeconds) - t;
+            if (!allThere && lead < MaxLeadSeconds) break;
             res.Add(Compute(t));
             _emitted = true;
             _nextEmit = t + _hop;
@@ -123,6 +131,8 @@ public sealed class StreamingFeatureExtractor
                 buf[i] = k < 0 || k >= c.Received || k < c.Received - c.Ring.Length ? double.NaN : c.Ring[(int)(k % c.Ring.Length)];
             }
             var f = WindowFeatures.Compute(c.Spec.Modality, buf, c.Spec.Rate);
+            if (double.IsNaN(c.StartSeconds) || c.EndSeconds + 1e-9 < end)
+                f.Flag(new QualityFlag("sensor_lagging", $"no data after {(double.IsNaN(c.StartSeconds) ? "start" : c.EndSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s")}; window closed without it", QualitySeverity.Error));
             string prefix = _channels.Count == 1 ? "" : WindowFeatures.Prefix(c.Spec.Modality);
             foreach (var kv in f.Values) all.Set(prefix + kv.Key, kv.Value);
             foreach (var fl in f.Flags) all.Flag(fl with { Message = $"{c.Spec.Name}: {fl.Message}" });
@@ -130,14 +140,34 @@ public sealed class StreamingFeatureExtractor
         return new FeatureVector(end, _window, all);
     }
 
-    /// <summary>The windowed table of a whole recording: the same computation fed in one chunk per channel.</summary>
+    /// <summary>
+    /// The windowed table of a whole recording: the same computation, fed hop by hop with the channels
+    /// interleaved in time (memory stays bounded to one window per channel).
+    /// </summary>
     public static List<FeatureVector> ExtractBatch(Recording recording, double windowSeconds, double hopSeconds)
     {
         var specs = recording.Channels.Select((c, i) => new ChannelSpec($"{c.Modality}{i}", c.Modality, c.Signal.Rate)).ToList();
         var x = new StreamingFeatureExtractor(specs, windowSeconds, hopSeconds);
         var res = new List<FeatureVector>();
-        for (int i = 0; i < specs.Count; i++)
-            res.AddRange(x.Push(specs[i].Name, recording.Channels[i].Signal.StartSeconds, recording.Channels[i].Signal.Samples));
+        var pos = new int[specs.Count];
+        double end = recording.Channels.Max(c => c.Signal.EndSeconds);
+        double t0 = recording.Channels.Min(c => c.Signal.StartSeconds);
+        for (double t = t0 + hopSeconds; ; t += hopSeconds)
+        {
+            bool any = false;
+            for (int i = 0; i < specs.Count; i++)
+            {
+                var sig = recording.Channels[i].Signal;
+                int upTo = (int)Math.Min(sig.Length, Math.Max(0, Math.Round((t - sig.StartSeconds) * sig.Rate.Hertz)));
+                if (upTo > pos[i])
+                {
+                    res.AddRange(x.Push(specs[i].Name, sig.TimeOf(pos[i]), sig.Samples.AsSpan(pos[i], upTo - pos[i])));
+                    pos[i] = upTo;
+                }
+                if (pos[i] < sig.Length) any = true;
+            }
+            if (!any || t > end + hopSeconds) break;
+        }
         return res;
     }
 }

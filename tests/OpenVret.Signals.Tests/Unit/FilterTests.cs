@@ -1,0 +1,78 @@
+using OpenVret.Signals.Filters;
+using Xunit;
+
+namespace OpenVret.Signals.Tests.Unit;
+
+public sealed class FilterTests
+{
+    private static readonly SampleRate Fs = new(250);
+
+    [Theory]
+    [InlineData(1)] [InlineData(2)] [InlineData(4)] [InlineData(5)]
+    public void ButterworthIsMinus3dBAtTheCutoff(int order)
+    {
+        var lp = Butterworth.Design(order, new FilterBand.LowPass(10), Fs);
+        Assert.Equal(1.0, lp.Gain(0, Fs), 9);
+        Assert.Equal(1 / Math.Sqrt(2), lp.Gain(10, Fs), 6);
+        var hp = Butterworth.Design(order, new FilterBand.HighPass(0.5), Fs);
+        Assert.Equal(1 / Math.Sqrt(2), hp.Gain(0.5, Fs), 6);
+        Assert.Equal(1.0, hp.Gain(Fs.NyquistHertz - 1e-9, Fs), 6);
+        var bp = Butterworth.Design(order, new FilterBand.BandPass(5, 15), Fs);
+        Assert.Equal(1 / Math.Sqrt(2), bp.Gain(5, Fs), 6);
+        Assert.Equal(1 / Math.Sqrt(2), bp.Gain(15, Fs), 6);
+    }
+
+    [Fact]
+    public void ZeroPhaseFilteringDoesNotShiftAPeak()
+    {
+        var x = new double[2000];
+        for (int i = 0; i < x.Length; i++) x[i] = Math.Exp(-Math.Pow((i - 1000) / 20.0, 2));
+        var y = Butterworth.Design(4, new FilterBand.LowPass(5), Fs).FilterZeroPhase(x);
+        Assert.Equal(1000, Array.IndexOf(y, y.Max()));
+    }
+
+    [Fact]
+    public void StreamingStateEqualsOneShotCausalFilteringWhateverTheChunks()
+    {
+        var rng = new Random(7);
+        var x = Enumerable.Range(0, 5000).Select(_ => rng.NextDouble()).ToArray();
+        var f = Butterworth.Design(5, new FilterBand.HighPass(0.5), Fs);
+        var whole = x.ToArray();
+        f.CreateState().Process(whole);
+        var chunked = x.ToArray();
+        var state = f.CreateState();
+        for (int i = 0; i < chunked.Length;)
+        {
+            int n = Math.Min(rng.Next(1, 300), chunked.Length - i);
+            state.Process(chunked.AsSpan(i, n));
+            i += n;
+        }
+        Assert.Equal(whole, chunked);
+    }
+
+    [Theory]
+    [InlineData(0.0)] [InlineData(125.0)] [InlineData(-1.0)] [InlineData(double.NaN)]
+    public void ACutoffOutsideTheBandIsAClearError(double cutoff)
+    {
+        var e = Assert.Throws<SignalInputException>(() => Butterworth.Design(2, new FilterBand.LowPass(cutoff), Fs));
+        Assert.Contains("lowpass.cutoffHertz", e.Message);
+    }
+
+    [Theory]
+    [InlineData(0.0)] [InlineData(-250.0)] [InlineData(double.PositiveInfinity)]
+    public void AnImpossibleSampleRateIsRejected(double hz)
+    {
+        var e = Assert.Throws<SignalInputException>(() => new SampleRate(hz));
+        Assert.Contains("sampleRate", e.Message);
+    }
+
+    [Fact]
+    public void QuadraticSplineReproducesAQuadratic()
+    {
+        var x = new[] { 0.0, 0.7, 1.9, 3.0, 4.2, 5.1, 6.0 };
+        var y = x.Select(v => 2 * v * v - v + 3).ToArray();
+        var u = Enumerable.Range(0, 60).Select(i => i * 0.1).ToArray();
+        var s = new QuadraticSpline(x, y).Evaluate(u);
+        for (int i = 0; i < u.Length; i++) Assert.Equal(2 * u[i] * u[i] - u[i] + 3, s[i], 8);
+    }
+}
