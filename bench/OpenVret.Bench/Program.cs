@@ -1,0 +1,48 @@
+using System.Diagnostics;
+using OpenVret.Signals;
+using OpenVret.Signals.Ecg;
+using OpenVret.Signals.Eda;
+using OpenVret.Signals.Readers;
+
+// CLI bench: NeuroKit2 reference times (../shared/oracle/TIMINGS.md) vs ours on the same files, median of 5 runs.
+// Usage: dotnet run -c Release --project bench/OpenVret.Bench [-- ORACLE_DIR]
+string oracle = args.Length > 0 ? args[0] : Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../../shared/oracle"));
+string ecgPath = Path.Combine(oracle, "bench", "ecg_500hz_3600s.csv"), edaPath = Path.Combine(oracle, "bench", "eda_4hz_3600s.csv");
+if (!File.Exists(ecgPath)) { Console.Error.WriteLine($"bench files not found under {oracle}/bench; pass the oracle folder as the first argument"); return 2; }
+
+var ecg = CsvSignalReader.Read(ecgPath, new SampleRate(500)).Samples;
+var eda = CsvSignalReader.Read(edaPath, new SampleRate(4)).Samples;
+var fs = new SampleRate(500);
+
+double Median(Action a, int runs = 5)
+{
+    a(); // warm-up (JIT)
+    var t = new List<double>();
+    for (int i = 0; i < runs; i++) { var sw = Stopwatch.StartNew(); a(); t.Add(sw.Elapsed.TotalSeconds); }
+    t.Sort(); return t[t.Count / 2];
+}
+
+double cleanPeaks = Median(() =>
+{
+    var c = EcgCleaner.Clean(ecg, fs);
+    var p = RPeakDetector.Detect(c, fs);
+    BeatArtifactCorrection.Correct(p, fs, out _);
+});
+double full = Median(() => EcgPipeline.Process(ecg, fs));
+double edaT = Median(() => EdaPipeline.Process(eda, new SampleRate(4)));
+
+GC.Collect();
+long before = GC.GetTotalAllocatedBytes(true);
+var r = EcgPipeline.Process(ecg, fs);
+long allocated = GC.GetTotalAllocatedBytes(true) - before;
+double peakWorkingSetMiB = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
+
+Console.WriteLine($"beats {r.Peaks.Length}, RMSSD {r.Features["HRV_RMSSD"]:0.00} ms, SampEn {r.Features["HRV_SampEn"]:0.000}");
+Console.WriteLine("| task | NeuroKit2 s | OpenVRET s | ratio (NeuroKit/ours) |");
+Console.WriteLine("|---|---|---|---|");
+Console.WriteLine($"| ECG clean + R-peaks (+ artefact correction), 1 h 500 Hz | 0.356 | {cleanPeaks:0.0000} | {0.356 / cleanPeaks:0.0}x |");
+Console.WriteLine($"| ECG clean + R-peaks + quality + HRV time/freq/SD1/SD2/SampEn + EDR | 0.49 | {full:0.0000} | {0.49 / full:0.0}x |");
+Console.WriteLine($"| EDA decomposition + SCR features, 1 h 4 Hz | 0.069 | {edaT:0.0000} | {0.069 / edaT:0.0}x |");
+Console.WriteLine($"| peak working set of this process (MiB), NeuroKit max RSS 299 | 299 | {peakWorkingSetMiB:0} | {299 / peakWorkingSetMiB:0.0}x |");
+Console.WriteLine($"allocated by one full ECG pipeline call: {allocated / 1048576.0:0.0} MiB");
+return 0;
