@@ -74,7 +74,9 @@ public static class SignalsCommand
                         RequireDefault(method, "neurokit");
                         w.WriteString("method", "neurokit");
                         var a = EdaPipeline.Process(signal.Samples, rate);
-                        WriteInts(w, "scr_onsets", a.Scrs.Select(s => s.Onset ?? -1));
+                        w.WriteStartArray("scr_onsets"); // null: a response already rising when the record starts
+                        foreach (var s in a.Scrs) { if (s.Onset is int o) w.WriteNumberValue(o); else w.WriteNullValue(); }
+                        w.WriteEndArray();
                         WriteInts(w, "scr_peaks", a.Scrs.Select(s => s.Peak));
                         w.WriteStartArray("scr_amplitudes");
                         foreach (var s in a.Scrs) WriteNumber(w, s.AmplitudeMicrosiemens);
