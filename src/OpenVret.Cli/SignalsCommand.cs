@@ -47,26 +47,18 @@ public static class SignalsCommand
             w.WriteString("column", signal.Name);
             w.WriteNumber("sampling_rate", rateHz);
             w.WriteNumber("n_samples", signal.Length);
-            IReadOnlyList<QualityFlag> flags;
             FeatureSet features;
             switch (m)
             {
                 case Modality.Ecg:
-                    {
-                        var rp = ParseEcgMethod(method);
-                        w.WriteString("method", rp == RPeakMethod.PanTompkins1985 ? "pantompkins1985" : "neurokit");
-                        var a = EcgPipeline.Process(signal.Samples, rate, new EcgOptions { Method = rp });
-                        WriteBeats(w, a, rate);
-                        flags = a.Flags; features = a.Features;
-                        break;
-                    }
                 case Modality.Ppg:
                     {
-                        RequireDefault(method, "elgendi2013");
-                        w.WriteString("method", "elgendi2013");
-                        var a = PpgPipeline.Process(signal.Samples, rate);
+                        var rp = m == Modality.Ecg ? ParseEcgMethod(method) : RPeakMethod.NeuroKit;
+                        if (m == Modality.Ppg) RequireDefault(method, "elgendi2013");
+                        w.WriteString("method", m == Modality.Ppg ? "elgendi2013" : rp == RPeakMethod.PanTompkins1985 ? "pantompkins1985" : "neurokit");
+                        var a = m == Modality.Ecg ? EcgPipeline.Process(signal.Samples, rate, new EcgOptions { Method = rp }) : PpgPipeline.Process(signal.Samples, rate);
                         WriteBeats(w, a, rate);
-                        flags = a.Flags; features = a.Features;
+                        features = a.Features;
                         break;
                     }
                 case Modality.Eda:
@@ -81,7 +73,7 @@ public static class SignalsCommand
                         w.WriteStartArray("scr_amplitudes");
                         foreach (var s in a.Scrs) WriteNumber(w, s.AmplitudeMicrosiemens);
                         w.WriteEndArray();
-                        flags = a.Flags; features = a.Features;
+                        features = a.Features;
                         break;
                     }
                 default:
@@ -92,7 +84,7 @@ public static class SignalsCommand
                         WriteInts(w, "peaks", a.Breaths.Peaks);
                         WriteInts(w, "troughs", a.Breaths.Troughs);
                         w.WriteNumber("rate", a.Features["RSP_Rate_Mean"] is var r && double.IsFinite(r) ? r : 0);
-                        flags = a.Flags; features = a.Features;
+                        features = a.Features;
                         break;
                     }
             }
@@ -100,7 +92,7 @@ public static class SignalsCommand
             foreach (var kv in features.Values) { w.WritePropertyName(kv.Key); WriteNumber(w, kv.Value); }
             w.WriteEndObject();
             w.WriteStartArray("quality");
-            foreach (var f in flags.Concat(features.Flags).Distinct())
+            foreach (var f in features.Flags)
             {
                 w.WriteStartObject();
                 w.WriteString("code", f.Code);

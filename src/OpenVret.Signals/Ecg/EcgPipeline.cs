@@ -76,6 +76,7 @@ public static class BeatPipeline
         var ibi = InterBeatIntervals.FromPeaks(peaks, rate);
         f.AddRange(HrvAnalysis.Compute(ibi, hrv));
         f.AddRange(RespirationProcessing.DerivedRate(peaks, cleaned, rate, edrSource));
+        foreach (var fl in flags) f.Flag(fl);
         return new BeatAnalysis(cleaned, peaks, rawPeaks, report, quality, f, flags);
     }
 }

@@ -15,6 +15,7 @@ public static class RespirationPipeline
         var clean = RespirationProcessing.Clean(x, rate);
         var breaths = RespirationProcessing.DetectBreaths(clean);
         var f = RespirationProcessing.Features(clean, breaths, rate);
+        foreach (var fl in flags) f.Flag(fl);
         return new RespirationAnalysis(clean, breaths, f, flags);
     }
 }

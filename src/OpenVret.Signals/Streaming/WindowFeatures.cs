@@ -19,8 +19,8 @@ public static class WindowFeatures
         {
             switch (modality)
             {
-                case Modality.Ecg: return Beats(EcgPipeline.Process(samples, rate));
-                case Modality.Ppg: return Beats(PpgPipeline.Process(samples, rate));
+                case Modality.Ecg: return EcgPipeline.Process(samples, rate).Features;
+                case Modality.Ppg: return PpgPipeline.Process(samples, rate).Features;
                 case Modality.Eda: return EdaPipeline.Process(samples, rate).Features;
                 case Modality.Respiration: return RespirationPipeline.Process(samples, rate).Features;
                 case Modality.SkinTemperature: return SkinTemperature.Features(samples, rate);
@@ -36,12 +36,6 @@ public static class WindowFeatures
             foreach (var name in NamesOf(modality)) f.Missing(name, "window_unusable", e.Message);
             return f;
         }
-    }
-
-    private static FeatureSet Beats(BeatAnalysis a)
-    {
-        foreach (var fl in a.Flags) a.Features.Flag(fl);
-        return a.Features;
     }
 
     /// <summary>The features a modality yields (for marking a whole window missing).</summary>
