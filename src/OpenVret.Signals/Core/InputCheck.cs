@@ -9,21 +9,25 @@ public static class InputCheck
     public const double MaxBridgedGapSeconds = 1.0;
 
     /// <summary>
-    /// Returns a copy of <paramref name="samples"/> in which short runs of NaN/inf are linearly bridged.
+    /// Returns <paramref name="samples"/> itself when every sample is finite, otherwise a copy in which short
+    /// runs of NaN/inf are linearly bridged.
     /// Every bridge and every problem is reported in <paramref name="flags"/>. Throws a
     /// <see cref="SignalInputException"/> when the signal is empty, entirely non-finite, or has a
     /// non-finite run longer than <paramref name="maxGapSeconds"/>.
     /// </summary>
-    public static double[] RequireUsable(ReadOnlySpan<double> samples, SampleRate rate, string field, List<QualityFlag> flags,
+    public static ReadOnlySpan<double> RequireUsable(ReadOnlySpan<double> samples, SampleRate rate, string field, List<QualityFlag> flags,
         double maxGapSeconds = MaxBridgedGapSeconds, int minSamples = 1)
     {
         if (samples.Length < minSamples)
             throw new SignalInputException(field + ".length", samples.Length.ToString(CultureInfo.InvariantCulture),
                 $"need at least {minSamples} samples ({rate.SecondsOf(minSamples):0.##} s at {rate})");
+        int firstBad = -1;
+        for (int k = 0; k < samples.Length; k++) if (!double.IsFinite(samples[k])) { firstBad = k; break; }
+        if (firstBad < 0) return samples;
         var x = samples.ToArray();
         int maxGap = Math.Max(1, rate.SamplesIn(maxGapSeconds));
         int nonFinite = 0, bridged = 0;
-        int i = 0;
+        int i = firstBad;
         while (i < x.Length)
         {
             if (double.IsFinite(x[i])) { i++; continue; }

@@ -89,12 +89,18 @@ public static class PeakFinding
     /// <summary>Second-order central differences, first-order at the ends (as numpy.gradient).</summary>
     public static double[] Gradient(ReadOnlySpan<double> x)
     {
+        var g = new double[x.Length];
+        Gradient(x, g);
+        return g;
+    }
+
+    /// <summary>Gradient into <paramref name="g"/> (same length as <paramref name="x"/>).</summary>
+    public static void Gradient(ReadOnlySpan<double> x, Span<double> g)
+    {
         int n = x.Length;
-        var g = new double[n];
-        if (n < 2) return g;
+        if (n < 2) { g.Clear(); return; }
         g[0] = x[1] - x[0];
         g[n - 1] = x[n - 1] - x[n - 2];
         for (int i = 1; i < n - 1; i++) g[i] = (x[i + 1] - x[i - 1]) * 0.5;
-        return g;
     }
 }

@@ -153,14 +153,14 @@ public static class BeatArtifactCorrection
     {
         int n = x.Length;
         var th = new double[n];
-        var buf = new double[2 * WindowHalf + 1];
+        var window = new SortedWindow(2 * WindowHalf + 1);
+        int added = 0;
         for (int i = 0; i < n; i++)
         {
-            int from = Math.Max(0, i - WindowHalf), to = Math.Min(n - 1, i + WindowHalf);
-            int m = to - from + 1;
-            for (int j = 0; j < m; j++) buf[j] = Math.Abs(x[from + j]);
-            Array.Sort(buf, 0, m);
-            th[i] = Alpha * (Quantile(buf, m, 0.75) - Quantile(buf, m, 0.25)) / 2;
+            int to = Math.Min(n - 1, i + WindowHalf), from = i - WindowHalf;
+            while (added <= to) window.Add(Math.Abs(x[added++]));
+            if (from - 1 >= 0) window.Remove(Math.Abs(x[from - 1]));
+            th[i] = Alpha * (window.Quantile(0.75) - window.Quantile(0.25)) / 2;
         }
         return th;
     }
@@ -174,22 +174,47 @@ public static class BeatArtifactCorrection
         return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
     }
 
+    /// <summary>Median of <paramref name="order"/> values centred on each beat, zero-padded at both ends as scipy.signal.medfilt (the reference implementation's choice).</summary>
     private static double[] RollingMedian(double[] x, int order)
     {
         int n = x.Length, half = order / 2;
         var res = new double[n];
-        var buf = new double[order];
-        // Zero padding at both ends, as scipy.signal.medfilt (the reference implementation's choice).
+        var window = new SortedWindow(order);
+        for (int j = -half; j <= half; j++) window.Add(j < 0 || j >= n ? 0 : x[j]);
         for (int i = 0; i < n; i++)
         {
-            for (int j = 0; j < order; j++)
-            {
-                int k = i - half + j;
-                buf[j] = k < 0 || k >= n ? 0 : x[k];
-            }
-            Array.Sort(buf);
-            res[i] = buf[half];
+            res[i] = window.Quantile(0.5);
+            int leaving = i - half, entering = i + half + 1;
+            window.Remove(leaving < 0 ? 0 : x[leaving]);
+            window.Add(entering >= n ? 0 : x[entering]);
         }
         return res;
     }
+}
+
+/// <summary>A multiset kept sorted for rolling quantiles: O(log w) search plus an O(w) shift per update.</summary>
+internal sealed class SortedWindow(int capacity)
+{
+    private readonly double[] _v = new double[capacity + 1];
+    private int _count;
+
+    public void Add(double value)
+    {
+        int i = Array.BinarySearch(_v, 0, _count, value);
+        if (i < 0) i = ~i;
+        Array.Copy(_v, i, _v, i + 1, _count - i);
+        _v[i] = value;
+        _count++;
+    }
+
+    public void Remove(double value)
+    {
+        int i = Array.BinarySearch(_v, 0, _count, value);
+        if (i < 0) throw new InvalidOperationException("value not in window");
+        Array.Copy(_v, i + 1, _v, i, _count - i - 1);
+        _count--;
+    }
+
+    /// <summary>Quantile with linear interpolation (pandas/numpy default).</summary>
+    public double Quantile(double q) => BeatArtifactCorrection.Quantile(_v, _count, q);
 }

@@ -1,7 +1,7 @@
 namespace OpenVret.Signals.Ecg;
 
 /// <summary>
-/// Template-matching signal quality: each beat's Pearson correlation with the median beat template,
+/// Template-matching signal quality: each beat's Pearson correlation with the average beat template,
 /// the approach of Orphanidou et al. (2015), IEEE J Biomed Health Inform 19(3):832-838, used for ECG and PPG.
 /// 1 = identical morphology; below about 0.66 a beat is unreliable.
 /// </summary>
@@ -9,7 +9,7 @@ public static class BeatQuality
 {
     public const double AcceptableCorrelation = 0.66;
 
-    /// <summary>Per-beat correlation with the median template (NaN where the window leaves the signal).</summary>
+    /// <summary>Per-beat correlation with the average template (NaN where the window leaves the signal).</summary>
     public static double[] PerBeat(ReadOnlySpan<double> cleaned, IReadOnlyList<int> beats, SampleRate rate)
     {
         var q = new double[beats.Count];
@@ -25,15 +25,14 @@ public static class BeatQuality
         for (int b = 0; b < beats.Count; b++)
             if (beats[b] - half >= 0 && beats[b] + half < cleaned.Length) usable.Add(b);
         if (usable.Count < 3) return q;
-        // Median template, sample by sample.
+        // Average template (Orphanidou et al. 2015).
         var template = new double[width];
-        var col = new double[usable.Count];
-        for (int k = 0; k < width; k++)
+        foreach (var b in usable)
         {
-            for (int u = 0; u < usable.Count; u++) col[u] = cleaned[beats[usable[u]] - half + k];
-            Array.Sort(col);
-            template[k] = col[col.Length / 2];
+            var beat = cleaned.Slice(beats[b] - half, width);
+            for (int k = 0; k < width; k++) template[k] += beat[k];
         }
+        for (int k = 0; k < width; k++) template[k] /= usable.Count;
         foreach (var b in usable)
             q[b] = Correlation(cleaned.Slice(beats[b] - half, width), template);
         return q;

@@ -20,8 +20,14 @@ public static class EcgCleaner
         {
             case EcgCleaningMethod.NeuroKit:
                 {
-                    var hp = Butterworth.Design(5, new FilterBand.HighPass(0.5), rate).FilterZeroPhase(ecg);
-                    return MovingAverage.FilterZeroPhase(hp, PowerlineWidth(rate, powerlineHertz));
+                    var pool = System.Buffers.ArrayPool<double>.Shared;
+                    var hp = pool.Rent(ecg.Length);
+                    try
+                    {
+                        Butterworth.Design(5, new FilterBand.HighPass(0.5), rate).FilterZeroPhase(ecg, hp.AsSpan(0, ecg.Length));
+                        return MovingAverage.FilterZeroPhase(hp.AsSpan(0, ecg.Length), PowerlineWidth(rate, powerlineHertz));
+                    }
+                    finally { pool.Return(hp); }
                 }
             case EcgCleaningMethod.PanTompkins1985:
                 {

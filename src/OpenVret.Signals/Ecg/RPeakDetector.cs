@@ -62,13 +62,21 @@ public static class RPeakDetector
     private static int[] GradientQrs(ReadOnlySpan<double> x, SampleRate rate)
     {
         double fs = rate.Hertz;
-        var grad = PeakFinding.Gradient(x);
-        for (int i = 0; i < grad.Length; i++) grad[i] = Math.Abs(grad[i]);
-        var smooth = MovingAverage.SmoothCentered(grad, (int)Math.Round(0.1 * fs, MidpointRounding.ToEven));
-        var avg = MovingAverage.SmoothCentered(smooth, (int)Math.Round(0.75 * fs, MidpointRounding.ToEven));
-        for (int i = 0; i < avg.Length; i++) avg[i] *= 1.5;
-        // Minimum QRS length is 0.4 x the mean detected QRS length (negative = relative).
-        return MostProminentInBlocks(x, smooth, avg, -0.4, (int)Math.Round(0.3 * fs, MidpointRounding.ToEven));
+        int n = x.Length;
+        var pool = System.Buffers.ArrayPool<double>.Shared;
+        var gradBuf = pool.Rent(n); var smoothBuf = pool.Rent(n); var avgBuf = pool.Rent(n);
+        try
+        {
+            var grad = gradBuf.AsSpan(0, n); var smooth = smoothBuf.AsSpan(0, n); var avg = avgBuf.AsSpan(0, n);
+            PeakFinding.Gradient(x, grad);
+            for (int i = 0; i < n; i++) grad[i] = Math.Abs(grad[i]);
+            MovingAverage.SmoothCentered(grad, (int)Math.Round(0.1 * fs, MidpointRounding.ToEven), smooth);
+            MovingAverage.SmoothCentered(smooth, (int)Math.Round(0.75 * fs, MidpointRounding.ToEven), avg);
+            for (int i = 0; i < n; i++) avg[i] *= 1.5;
+            // Minimum QRS length is 0.4 x the mean detected QRS length (negative = relative).
+            return MostProminentInBlocks(x, smooth, avg, -0.4, (int)Math.Round(0.3 * fs, MidpointRounding.ToEven));
+        }
+        finally { pool.Return(gradBuf); pool.Return(smoothBuf); pool.Return(avgBuf); }
     }
 
     private static int[] PanTompkins(ReadOnlySpan<double> cleaned, SampleRate rate)

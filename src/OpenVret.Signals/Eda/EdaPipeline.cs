@@ -12,7 +12,8 @@ public static class EdaPipeline
         var flags = new List<QualityFlag>();
         var x = InputCheck.RequireUsable(edaMicrosiemens, rate, "eda", flags, minSamples: Math.Max(rate.SamplesIn(MinimumSeconds), 20));
         InputCheck.DescribeShape(x, "eda", flags);
-        int negative = x.Count(v => v < 0);
+        int negative = 0;
+        foreach (var v in x) if (v < 0) negative++;
         if (negative > 0) flags.Add(new QualityFlag("negative_conductance", $"eda: {negative} samples below 0 µS (sensor offset or detachment)"));
         var clean = EdaProcessing.Clean(x, rate);
         var d = EdaProcessing.Decompose(clean, rate);

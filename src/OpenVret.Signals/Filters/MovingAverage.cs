@@ -10,45 +10,71 @@ public static class MovingAverage
     /// </summary>
     public static double[] FilterZeroPhase(ReadOnlySpan<double> x, int width)
     {
-        if (width < 1) throw new SignalInputException("width", width.ToString(), "moving-average width must be at least 1");
-        if (width == 1) return x.ToArray();
-        int n = x.Length;
-        int pad = 3 * width;
-        if (n <= pad) throw new SignalInputException("signal.length", n.ToString(), $"zero-phase moving average of width {width} needs more than {pad} samples");
-        var ext = new double[n + 2 * pad];
-        double x0 = x[0], xn = x[n - 1];
-        for (int i = 0; i < pad; i++) ext[i] = 2 * x0 - x[pad - i];
-        x.CopyTo(ext.AsSpan(pad));
-        for (int i = 0; i < pad; i++) ext[pad + n + i] = 2 * xn - x[n - 2 - i];
-        CausalFromSteadyState(ext, width);
-        Array.Reverse(ext);
-        CausalFromSteadyState(ext, width);
-        Array.Reverse(ext);
-        return ext.AsSpan(pad, n).ToArray();
+        var y = new double[x.Length];
+        FilterZeroPhase(x, width, y);
+        return y;
     }
 
-    /// <summary>Causal boxcar mean in place; samples before the start are taken equal to the first sample.</summary>
-    internal static void CausalFromSteadyState(Span<double> y, int width)
+    /// <summary>Zero-phase moving average into <paramref name="destination"/> (same length; may not overlap the input).</summary>
+    public static void FilterZeroPhase(ReadOnlySpan<double> x, int width, Span<double> destination)
     {
-        // y[i] = mean(x[i-w+1..i]) with x[k<0] = x[0]; running sum with a small circular history.
-        var hist = width <= 256 ? stackalloc double[width] : new double[width];
-        double first = y[0];
-        hist.Fill(first);
-        double sum = first * width;
-        int h = 0;
-        double inv = 1.0 / width;
-        // Compensated running sum keeps long records exact to rounding.
-        double comp = 0;
-        for (int i = 0; i < y.Length; i++)
+        if (width < 1) throw new SignalInputException("width", width.ToString(), "moving-average width must be at least 1");
+        int n = x.Length;
+        if (width == 1) { x.CopyTo(destination); return; }
+        int pad = 3 * width;
+        if (n <= pad) throw new SignalInputException("signal.length", n.ToString(), $"zero-phase moving average of width {width} needs more than {pad} samples");
+        int len = n + 2 * pad;
+        var pool = System.Buffers.ArrayPool<double>.Shared;
+        var a = pool.Rent(len); var b = pool.Rent(len);
+        try
         {
-            double xi = y[i];
-            double delta = xi - hist[h] - comp;
-            double t = sum + delta;
-            comp = (t - sum) - delta;
-            sum = t;
-            hist[h] = xi;
-            h++; if (h == width) h = 0;
-            y[i] = sum * inv;
+            var ext = a.AsSpan(0, len);
+            double x0 = x[0], xn = x[n - 1];
+            for (int i = 0; i < pad; i++) ext[i] = 2 * x0 - x[pad - i];
+            x.CopyTo(ext[pad..]);
+            for (int i = 0; i < pad; i++) ext[pad + n + i] = 2 * xn - x[n - 2 - i];
+            var fwd = b.AsSpan(0, len);
+            BoxcarForward(ext, fwd, width);
+            BoxcarBackward(fwd, ext, width);
+            ext.Slice(pad, n).CopyTo(destination);
+        }
+        finally { pool.Return(a); pool.Return(b); }
+    }
+
+    /// <summary>
+    /// Causal boxcar mean (samples before the start equal the first one: steady state). The running sum is
+    /// recomputed exactly at the start of every 64k-sample block so rounding cannot drift on long records.
+    /// </summary>
+    private static void BoxcarForward(ReadOnlySpan<double> src, Span<double> dst, int width)
+    {
+        int n = src.Length;
+        double first = src[0], inv = 1.0 / width, sum = first * width;
+        int head = Math.Min(width, n);
+        for (int i = 0; i < head; i++) { sum += src[i] - first; dst[i] = sum * inv; }
+        const int block = 1 << 16;
+        for (int from = head; from < n; from += block)
+        {
+            sum = 0;
+            for (int j = from - width; j < from; j++) sum += src[j];
+            int to = Math.Min(n, from + block);
+            for (int i = from; i < to; i++) { sum += src[i] - src[i - width]; dst[i] = sum * inv; }
+        }
+    }
+
+    /// <summary>The same boxcar run from the last sample towards the first (anti-causal).</summary>
+    private static void BoxcarBackward(ReadOnlySpan<double> src, Span<double> dst, int width)
+    {
+        int n = src.Length;
+        double first = src[n - 1], inv = 1.0 / width, sum = first * width;
+        int head = Math.Min(width, n);
+        for (int k = 0; k < head; k++) { int i = n - 1 - k; sum += src[i] - first; dst[i] = sum * inv; }
+        const int block = 1 << 16;
+        for (int from = head; from < n; from += block)
+        {
+            sum = 0;
+            for (int j = from - width; j < from; j++) sum += src[n - 1 - j];
+            int to = Math.Min(n, from + block);
+            for (int k = from; k < to; k++) { int i = n - 1 - k; sum += src[i] - src[i + width]; dst[i] = sum * inv; }
         }
     }
 
@@ -58,11 +84,18 @@ public static class MovingAverage
     /// </summary>
     public static double[] SmoothCentered(ReadOnlySpan<double> x, int size)
     {
+        var y = new double[x.Length];
+        SmoothCentered(x, size, y);
+        return y;
+    }
+
+    /// <summary>Centred smoothing into <paramref name="y"/> (same length; may not overlap the input).</summary>
+    public static void SmoothCentered(ReadOnlySpan<double> x, int size, Span<double> y)
+    {
         int n = x.Length;
-        var y = new double[n];
-        if (n == 0) return y;
-        if (size <= 1) { x.CopyTo(y); return y; }
-        // Output k averages x[k - back .. k + fwd] with back = size - 1 - (size-1)/2, fwd = (size-1)/2.
+        if (n == 0) return;
+        if (size <= 1) { x.CopyTo(y); return; }
+        // Output k averages x[k - back .. k + fwd]; indices outside the signal take the edge values.
         int fwd = (size - 1) / 2, back = size - 1 - fwd;
         double first = x[0], last = x[n - 1];
         double At(ReadOnlySpan<double> s, int i) => i < 0 ? first : i >= n ? last : s[i];
@@ -70,11 +103,11 @@ public static class MovingAverage
         for (int i = -back; i <= fwd; i++) sum += At(x, i);
         double inv = 1.0 / size;
         y[0] = sum * inv;
-        for (int k = 1; k < n; k++)
-        {
-            sum += At(x, k + fwd) - At(x, k - 1 - back);
-            y[k] = sum * inv;
-        }
-        return y;
+        // Interior: the entering and leaving indices both lie inside the signal, so no edge tests.
+        int interiorFrom = Math.Max(1, back + 1), interiorTo = n - 1 - fwd;
+        int k = 1;
+        for (; k < n && k < interiorFrom; k++) { sum += At(x, k + fwd) - At(x, k - 1 - back); y[k] = sum * inv; }
+        for (; k <= interiorTo; k++) { sum += x[k + fwd] - x[k - 1 - back]; y[k] = sum * inv; }
+        for (; k < n; k++) { sum += At(x, k + fwd) - At(x, k - 1 - back); y[k] = sum * inv; }
     }
 }

@@ -126,25 +126,41 @@ public sealed class SosFilter
     /// </summary>
     public double[] FilterZeroPhase(ReadOnlySpan<double> x)
     {
+        var y = new double[x.Length];
+        FilterZeroPhase(x, y);
+        return y;
+    }
+
+    /// <summary>Zero-phase filtering into <paramref name="destination"/> (same length as the input; may not overlap it).</summary>
+    public void FilterZeroPhase(ReadOnlySpan<double> x, Span<double> destination)
+    {
         int n = x.Length;
         int pad = PadLength;
         if (n <= pad)
             throw new SignalInputException("signal.length", n.ToString(), $"zero-phase filtering needs more than {pad} samples");
-        var ext = new double[n + 2 * pad];
-        double x0 = x[0], xn = x[n - 1];
-        for (int i = 0; i < pad; i++) ext[i] = 2 * x0 - x[pad - i];
-        x.CopyTo(ext.AsSpan(pad));
-        for (int i = 0; i < pad; i++) ext[pad + n + i] = 2 * xn - x[n - 2 - i];
+        if (destination.Length != n)
+            throw new SignalInputException("destination.length", destination.Length.ToString(), $"must equal the input length ({n})");
+        int len = n + 2 * pad;
+        var rented = System.Buffers.ArrayPool<double>.Shared.Rent(len);
+        try
+        {
+            var ext = rented.AsSpan(0, len);
+            double x0 = x[0], xn = x[n - 1];
+            for (int i = 0; i < pad; i++) ext[i] = 2 * x0 - x[pad - i];
+            x.CopyTo(ext[pad..]);
+            for (int i = 0; i < pad; i++) ext[pad + n + i] = 2 * xn - x[n - 2 - i];
 
-        var zi = StepInitialConditions();
-        var z = new double[zi.Length];
-        for (int i = 0; i < z.Length; i++) z[i] = zi[i] * ext[0];
-        Run(ext, z);
-        Array.Reverse(ext);
-        for (int i = 0; i < z.Length; i++) z[i] = zi[i] * ext[0];
-        Run(ext, z);
-        Array.Reverse(ext);
-        return ext.AsSpan(pad, n).ToArray();
+            var zi = StepInitialConditions();
+            Span<double> z = stackalloc double[zi.Length];
+            for (int i = 0; i < z.Length; i++) z[i] = zi[i] * ext[0];
+            Run(ext, z);
+            // Backward pass in place, walking the buffer from its end (no reversal copies).
+            double last = ext[^1];
+            for (int i = 0; i < z.Length; i++) z[i] = zi[i] * last;
+            RunBackward(ext, z);
+            ext.Slice(pad, n).CopyTo(destination);
+        }
+        finally { System.Buffers.ArrayPool<double>.Shared.Return(rented); }
     }
 
     /// <summary>Runs the cascade in place over <paramref name="y"/> with state <paramref name="z"/>.</summary>
@@ -157,6 +173,44 @@ public sealed class SosFilter
         if (sections == 2) { RunTwo(y, z, c); return; }
         if (sections == 3) { RunThree(y, z, c); return; }
         for (int s = 0; s < sections; s++) RunOne(y, z, c, s);
+    }
+
+    /// <summary>As <see cref="Run"/>, but consuming and writing <paramref name="y"/> from its last element to its first.</summary>
+    internal void RunBackward(Span<double> y, Span<double> z)
+    {
+        var c = _c;
+        if (Sections == 3) { RunThreeBackward(y, z, c); return; }
+        for (int s = 0; s < Sections; s++)
+        {
+            double b0 = c[5 * s], b1 = c[5 * s + 1], b2 = c[5 * s + 2], a1 = c[5 * s + 3], a2 = c[5 * s + 4];
+            double z0 = z[2 * s], z1 = z[2 * s + 1];
+            for (int i = y.Length - 1; i >= 0; i--)
+            {
+                double x = y[i];
+                double o = b0 * x + z0;
+                z0 = b1 * x - a1 * o + z1;
+                z1 = b2 * x - a2 * o;
+                y[i] = o;
+            }
+            z[2 * s] = z0; z[2 * s + 1] = z1;
+        }
+    }
+
+    private static void RunThreeBackward(Span<double> y, Span<double> z, double[] c)
+    {
+        double b00 = c[0], b01 = c[1], b02 = c[2], a01 = c[3], a02 = c[4];
+        double b10 = c[5], b11 = c[6], b12 = c[7], a11 = c[8], a12 = c[9];
+        double b20 = c[10], b21 = c[11], b22 = c[12], a21 = c[13], a22 = c[14];
+        double z00 = z[0], z01 = z[1], z10 = z[2], z11 = z[3], z20 = z[4], z21 = z[5];
+        for (int i = y.Length - 1; i >= 0; i--)
+        {
+            double x = y[i];
+            double o0 = b00 * x + z00; z00 = b01 * x - a01 * o0 + z01; z01 = b02 * x - a02 * o0;
+            double o1 = b10 * o0 + z10; z10 = b11 * o0 - a11 * o1 + z11; z11 = b12 * o0 - a12 * o1;
+            double o2 = b20 * o1 + z20; z20 = b21 * o1 - a21 * o2 + z21; z21 = b22 * o1 - a22 * o2;
+            y[i] = o2;
+        }
+        z[0] = z00; z[1] = z01; z[2] = z10; z[3] = z11; z[4] = z20; z[5] = z21;
     }
 
     private static void RunOne(Span<double> y, Span<double> z, double[] c, int s)

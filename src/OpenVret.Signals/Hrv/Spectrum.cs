@@ -1,5 +1,4 @@
 using System.Numerics;
-using MathNet.Numerics.IntegralTransforms;
 
 namespace OpenVret.Signals;
 
@@ -36,7 +35,7 @@ public static class Spectrum
             int off = s * step;
             for (int i = 0; i < nperseg; i++) buf[i] = new Complex((signal[off + i] - mean) * w[i], 0);
             for (int i = nperseg; i < nfft; i++) buf[i] = Complex.Zero;
-            Fourier.Forward(buf, FourierOptions.NoScaling);
+            Fft.Forward(buf);
             for (int k = 0; k < bins; k++) acc[k] += buf[k].Real * buf[k].Real + buf[k].Imaginary * buf[k].Imaginary;
         }
         double scale = 1.0 / (rate.Hertz * wss) / segments;

@@ -76,3 +76,57 @@ public sealed class FilterTests
         for (int i = 0; i < u.Length; i++) Assert.Equal(2 * u[i] * u[i] - u[i] + 3, s[i], 8);
     }
 }
+
+public sealed class FftTests
+{
+    [Theory]
+    [InlineData(8)] [InlineData(1024)] [InlineData(7)] [InlineData(100)] [InlineData(14374)]
+    public void MatchesTheDefinitionAndMathNet(int n)
+    {
+        var rng = new Random(n);
+        var x = Enumerable.Range(0, n).Select(_ => new System.Numerics.Complex(rng.NextDouble() - 0.5, rng.NextDouble() - 0.5)).ToArray();
+        var ours = (System.Numerics.Complex[])x.Clone();
+        Fft.Forward(ours);
+        var reference = (System.Numerics.Complex[])x.Clone();
+        MathNet.Numerics.IntegralTransforms.Fourier.Forward(reference, MathNet.Numerics.IntegralTransforms.FourierOptions.NoScaling);
+        for (int k = 0; k < n; k++) Assert.True((ours[k] - reference[k]).Magnitude < 1e-9 * Math.Sqrt(n), $"bin {k}: {ours[k]} vs {reference[k]}");
+        if (n <= 100)
+            for (int k = 0; k < n; k++)
+            {
+                var s = System.Numerics.Complex.Zero;
+                for (int j = 0; j < n; j++) s += x[j] * System.Numerics.Complex.FromPolarCoordinates(1, -2 * Math.PI * k * j / n);
+                Assert.True((ours[k] - s).Magnitude < 1e-10 * n);
+            }
+    }
+}
+
+public sealed class MovingAverageTests
+{
+    [Theory]
+    [InlineData(1)] [InlineData(2)] [InlineData(5)] [InlineData(50)] [InlineData(375)]
+    public void CentredSmoothingEqualsTheDefinition(int size)
+    {
+        var rng = new Random(size);
+        var x = Enumerable.Range(0, 1000).Select(_ => rng.NextDouble()).ToArray();
+        var y = OpenVret.Signals.Filters.MovingAverage.SmoothCentered(x, size);
+        int fwd = (size - 1) / 2, back = size - 1 - fwd;
+        for (int k = 0; k < x.Length; k++)
+        {
+            double s = 0;
+            for (int i = k - back; i <= k + fwd; i++) s += x[Math.Clamp(i, 0, x.Length - 1)];
+            Assert.Equal(s / size, y[k], 10);
+        }
+    }
+
+    [Fact]
+    public void ZeroPhaseBoxcarIsSymmetricAndKeepsTheMean()
+    {
+        var x = new double[3000];
+        x[1500] = 1;
+        for (int i = 0; i < x.Length; i++) x[i] += 5;
+        var y = OpenVret.Signals.Filters.MovingAverage.FilterZeroPhase(x, 10);
+        for (int d = 1; d < 15; d++) Assert.Equal(y[1500 - d], y[1500 + d], 12);
+        Assert.Equal(5.0, y[100], 12);
+        Assert.Equal(x.Sum(), y.Sum(), 6);
+    }
+}
