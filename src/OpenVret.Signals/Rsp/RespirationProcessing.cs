@@ -44,31 +44,33 @@ public static class RespirationProcessing
                 if (above ? clean[i] > clean[best] : clean[i] < clean[best]) best = i;
             ext.Add((best, above));
         }
-        // Remove shallow breaths (outliers) by merging small peak-trough excursions, repeatedly.
-        bool changed = true;
-        while (changed && ext.Count > 3)
+        // Remove shallow breaths: each pass takes the median excursion once, drops every excursion below
+        // the threshold (a peak-trough pair), then merges neighbours of the same kind; until none is left.
+        while (ext.Count > 3)
         {
-            changed = false;
             var amps = new double[ext.Count - 1];
             for (int i = 0; i + 1 < ext.Count; i++) amps[i] = Math.Abs(clean[ext[i].Index] - clean[ext[i + 1].Index]);
             var sorted = (double[])amps.Clone(); Array.Sort(sorted);
-            double median = sorted[sorted.Length / 2];
-            int worst = -1; double worstAmp = relativeAmplitudeMin * median;
-            for (int i = 0; i < amps.Length; i++) if (amps[i] < worstAmp) { worstAmp = amps[i]; worst = i; }
-            if (worst >= 0)
+            double threshold = relativeAmplitudeMin * sorted[sorted.Length / 2];
+            var drop = new bool[ext.Count];
+            bool any = false;
+            for (int i = 0; i < amps.Length; i++)
+                if (amps[i] < threshold && !drop[i]) { drop[i] = drop[i + 1] = true; any = true; i++; }
+            if (!any) break;
+            var kept = new List<(int Index, bool IsPeak)>(ext.Count);
+            for (int i = 0; i < ext.Count; i++)
             {
-                // Drop the pair of extrema that forms the shallow excursion, keeping the sequence alternating.
-                if (worst + 1 < ext.Count) ext.RemoveAt(worst + 1);
-                ext.RemoveAt(worst);
-                // Merge any now-adjacent same-type extrema keeping the more extreme one.
-                for (int i = ext.Count - 1; i > 0; i--)
-                    if (ext[i].IsPeak == ext[i - 1].IsPeak)
-                    {
-                        bool keepLater = ext[i].IsPeak ? clean[ext[i].Index] > clean[ext[i - 1].Index] : clean[ext[i].Index] < clean[ext[i - 1].Index];
-                        ext.RemoveAt(keepLater ? i - 1 : i);
-                    }
-                changed = true;
+                if (drop[i]) continue;
+                if (kept.Count > 0 && kept[^1].IsPeak == ext[i].IsPeak)
+                {
+                    // Same kind twice in a row: keep the more extreme one.
+                    bool later = ext[i].IsPeak ? clean[ext[i].Index] > clean[kept[^1].Index] : clean[ext[i].Index] < clean[kept[^1].Index];
+                    if (later) kept[^1] = ext[i];
+                    continue;
+                }
+                kept.Add(ext[i]);
             }
+            ext = kept;
         }
         return new Breaths(ext.Where(e => e.IsPeak).Select(e => e.Index).ToArray(), ext.Where(e => !e.IsPeak).Select(e => e.Index).ToArray());
     }
