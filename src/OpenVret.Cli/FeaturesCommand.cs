@@ -11,7 +11,7 @@ public static class FeaturesCommand
 {
     public static Command Create()
     {
-        var input = new Option<string>("--input") { Description = "an Empatica E4 export folder, or a CSV (with --rate, columns named ECG/PPG/BVP/EDA/RSP/TEMP)", Required = true };
+        var input = new Option<string>("--input") { Description = "an Empatica E4 export folder, an EDF/EDF+ file, a WFDB header (.hea), or a CSV (with --rate, columns named ECG/PPG/BVP/EDA/RSP/TEMP)", Required = true };
         var window = new Option<double>("--window") { Description = "window length in seconds", DefaultValueFactory = _ => 60 };
         var hop = new Option<double>("--hop") { Description = "hop between windows in seconds", DefaultValueFactory = _ => 1 };
         var rate = new Option<double?>("--rate") { Description = "sampling rate in Hz (CSV input)" };
@@ -55,7 +55,16 @@ public static class FeaturesCommand
             if (channels.Count == 0) throw new SignalInputException("input", path, "no column named ECG, PPG/BVP, EDA, RSP or TEMP");
             return new Recording(channels, null, path);
         }
-        throw new SignalInputException("input", path, "expected an E4 folder or a .csv file (EDF+ input is not implemented yet)");
+        if (path.EndsWith(".edf", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".hea", StringComparison.OrdinalIgnoreCase))
+        {
+            var rec = path.EndsWith(".edf", StringComparison.OrdinalIgnoreCase) ? Edf.Read(path).Recording : WfdbReader.Read(path);
+            var known = rec.Channels.Where(c => c.Modality != Modality.Other).ToList();
+            foreach (var c in rec.Channels.Where(c => c.Modality == Modality.Other))
+                notes.Add($"channel '{c.Signal.Name}' is not a signal we extract features from; skipped");
+            if (known.Count == 0) throw new SignalInputException("input", path, "no ECG, PPG, EDA, respiration, temperature, accelerometer or EEG channel");
+            return rec with { Channels = known };
+        }
+        throw new SignalInputException("input", path, "expected an E4 folder, a .csv, an .edf or a WFDB .hea file");
     }
 
     public static void Write(string path, IReadOnlyList<FeatureVector> rows)

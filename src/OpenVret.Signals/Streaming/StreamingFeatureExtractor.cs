@@ -23,6 +23,8 @@ public sealed class StreamingFeatureExtractor
     private sealed class Channel(ChannelSpec spec, int capacity)
     {
         public ChannelSpec Spec { get; } = spec;
+        /// <summary>Column prefix: the modality's ("EDA.") when only one channel has it, else the channel's name.</summary>
+        public string Prefix = "";
         public double[] Ring { get; } = new double[capacity];
         public long Received; // samples accepted since the session start (including NaN fill)
         public double StartSeconds = double.NaN;
@@ -58,6 +60,11 @@ public sealed class StreamingFeatureExtractor
             _channels[c.Name] = new Channel(c, Math.Max(1, (int)Math.Ceiling((windowSeconds + MaxLeadSeconds + hopSeconds) * c.Rate.Hertz)));
         }
         if (_channels.Count == 0) throw new SignalInputException("channels", "0", "declare at least one channel");
+        foreach (var c in _channels.Values)
+        {
+            bool shared = _channels.Values.Count(o => o.Spec.Modality == c.Spec.Modality) > 1;
+            c.Prefix = _channels.Count == 1 ? "" : shared ? new string(c.Spec.Name.Select(ch => char.IsLetterOrDigit(ch) ? ch : '_').ToArray()) + "." : WindowFeatures.Prefix(c.Spec.Modality);
+        }
     }
 
     public IReadOnlyCollection<ChannelSpec> Channels => _channels.Values.Select(c => c.Spec).ToList();
@@ -133,8 +140,7 @@ public sealed class StreamingFeatureExtractor
             var f = WindowFeatures.Compute(c.Spec.Modality, buf, c.Spec.Rate);
             if (double.IsNaN(c.StartSeconds) || c.EndSeconds + 1e-9 < end)
                 f.Flag(new QualityFlag("sensor_lagging", $"no data after {(double.IsNaN(c.StartSeconds) ? "start" : c.EndSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s")}; window closed without it", QualitySeverity.Error));
-            string prefix = _channels.Count == 1 ? "" : WindowFeatures.Prefix(c.Spec.Modality);
-            foreach (var kv in f.Values) all.Set(prefix + kv.Key, kv.Value);
+            foreach (var kv in f.Values) all.Set(c.Prefix + kv.Key, kv.Value);
             foreach (var fl in f.Flags) all.Flag(fl with { Message = $"{c.Spec.Name}: {fl.Message}" });
         }
         return new FeatureVector(end, _window, all);
@@ -146,7 +152,11 @@ public sealed class StreamingFeatureExtractor
     /// </summary>
     public static List<FeatureVector> ExtractBatch(Recording recording, double windowSeconds, double hopSeconds)
     {
-        var specs = recording.Channels.Select((c, i) => new ChannelSpec($"{c.Modality}{i}", c.Modality, c.Signal.Rate)).ToList();
+        var specs = recording.Channels.Select((c, i) =>
+        {
+            string name = c.Signal.Name.Length > 0 && recording.Channels.Count(o => o.Signal.Name == c.Signal.Name) == 1 ? c.Signal.Name : $"{c.Modality}{i}";
+            return new ChannelSpec(name, c.Modality, c.Signal.Rate);
+        }).ToList();
         var x = new StreamingFeatureExtractor(specs, windowSeconds, hopSeconds);
         var res = new List<FeatureVector>();
         var pos = new int[specs.Count];

@@ -29,6 +29,7 @@ public sealed class StreamingTests
         var rec = Synthetic(150);
         var batch = StreamingFeatureExtractor.ExtractBatch(rec, 60, 5);
         var specs = rec.Channels.Select((c, i) => new ChannelSpec($"{c.Modality}{i}", c.Modality, c.Signal.Rate)).ToList();
+        // (Same names as ExtractBatch gives unnamed signals.)
         var x = new StreamingFeatureExtractor(specs, 60, 5);
         var rng = new Random(11);
         var pos = new int[specs.Count];
@@ -84,5 +85,24 @@ public sealed class StreamingTests
         Assert.Equal(34.0, last.Features["TEMP_Mean"], 9);
         var mid = after.First(v => v.EndSeconds == 20);
         Assert.True(double.IsNaN(mid.Features["TEMP_Mean"]));
+    }
+}
+
+public sealed class ChannelNamingTests
+{
+    [Fact]
+    public void TwoChannelsOfOneModalityKeepTheirOwnColumns()
+    {
+        var rate = new SampleRate(4);
+        var foot = Enumerable.Range(0, 400).Select(i => 1.0 + 0.001 * i).ToArray();
+        var hand = Enumerable.Range(0, 400).Select(i => 5.0 + 0.001 * i).ToArray();
+        var rec = new Recording(new[]
+        {
+            new ChannelSignal(Modality.Eda, new Signal(foot, rate, 0, SignalUnit.Microsiemens, "foot GSR")),
+            new ChannelSignal(Modality.Eda, new Signal(hand, rate, 0, SignalUnit.Microsiemens, "hand GSR")),
+        });
+        var rows = OpenVret.Signals.Streaming.StreamingFeatureExtractor.ExtractBatch(rec, 60, 10);
+        Assert.InRange(rows[0].Features["foot_GSR.SCL_Mean"], 1.0, 1.3);
+        Assert.InRange(rows[0].Features["hand_GSR.SCL_Mean"], 5.0, 5.3);
     }
 }
