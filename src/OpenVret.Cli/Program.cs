@@ -1,7 +1,19 @@
 using System.CommandLine;
 using OpenVret.Cli;
 
-var root = new RootCommand("OpenVRET: adaptive, explainable, safe virtual-reality exposure therapy");
-root.Subcommands.Add(SignalsCommand.Create());
-root.Subcommands.Add(FeaturesCommand.Create());
-return root.Parse(args).Invoke();
+return OpenVretCommand.Build().Parse(args).Invoke();
+
+namespace OpenVret.Cli
+{
+    /// <summary>The <c>openvret</c> command tree; each feature adds its subcommand here.</summary>
+    public static class OpenVretCommand
+    {
+        public static RootCommand Build()
+        {
+            var root = new RootCommand("OpenVRET: adaptive, explainable, safe virtual-reality exposure therapy");
+            root.Subcommands.Add(SignalsCommand.Create());
+            root.Subcommands.Add(FeaturesCommand.Create());
+            return root;
+        }
+    }
+}
