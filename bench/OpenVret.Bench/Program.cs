@@ -5,12 +5,13 @@ using OpenVret.Signals.Eda;
 using OpenVret.Signals.Readers;
 
 // CLI bench: NeuroKit2 reference times (../shared/oracle/TIMINGS.md) vs ours on the same files, median of 5 runs.
-// Usage: dotnet run -c Release --project bench/OpenVret.Bench [-- ORACLE_DIR]
-string oracle = args.Length > 0 ? args[0] : Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../../shared/oracle"));
+// Usage: dotnet run -c Release --project bench/OpenVret.Bench [-- ORACLE_DIR] [--streaming]
+string oracle = args.Length > 0 && !args[0].StartsWith("--") ? args[0] : Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../../shared/oracle"));
 string ecgPath = Path.Combine(oracle, "bench", "ecg_500hz_3600s.csv"), edaPath = Path.Combine(oracle, "bench", "eda_4hz_3600s.csv");
 if (!File.Exists(ecgPath)) { Console.Error.WriteLine($"bench files not found under {oracle}/bench; pass the oracle folder as the first argument"); return 2; }
 
 var ecg = CsvSignalReader.Read(ecgPath, new SampleRate(500)).Samples;
+if (args.Contains("--streaming")) { StreamingBench.Run(ecg); return 0; }
 var eda = CsvSignalReader.Read(edaPath, new SampleRate(4)).Samples;
 var fs = new SampleRate(500);
 

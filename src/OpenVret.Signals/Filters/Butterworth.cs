@@ -19,7 +19,18 @@ public abstract record FilterBand
 /// </summary>
 public static class Butterworth
 {
+    // Designs are immutable and streaming asks for the same few every hop: keep them.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(int, FilterBand, double), SosFilter> Designs = new();
+
     public static SosFilter Design(int order, FilterBand band, SampleRate rate)
+    {
+        if (Designs.TryGetValue((order, band, rate.Hertz), out var cached)) return cached;
+        var designed = DesignNew(order, band, rate);
+        if (Designs.Count < 4096) Designs.TryAdd((order, band, rate.Hertz), designed);
+        return designed;
+    }
+
+    private static SosFilter DesignNew(int order, FilterBand band, SampleRate rate)
     {
         if (order < 1 || order > 16)
             throw new SignalInputException("order", order.ToString(CultureInfo.InvariantCulture), "Butterworth order must be between 1 and 16");

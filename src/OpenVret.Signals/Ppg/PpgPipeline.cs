@@ -26,6 +26,6 @@ public static class PpgPipeline
         InputCheck.DescribeShape(x, "ppg", flags);
         var cleaned = PpgProcessing.Clean(x, rate);
         var raw = PpgProcessing.DetectSystolicPeaks(cleaned, rate);
-        return BeatPipeline.Finish("PPG", cleaned, raw, rate, options.CorrectArtifacts, options.Hrv, flags, DerivedRespirationSource.BeatAmplitude);
+        return BeatPipeline.Finish("PPG", cleaned, raw, rate, options.CorrectArtifacts, options.Hrv, flags);
     }
 }

@@ -105,7 +105,9 @@ public static class RespirationProcessing
     /// Respiration rate derived from beats (ECG R-peaks or PPG systolic peaks): the chosen beat series is
     /// resampled at 4 Hz, band-passed 0.1-0.5 Hz (6-30 breaths/min) and its breaths counted as above.
     /// </summary>
-    public static FeatureSet DerivedRate(IReadOnlyList<int> beats, ReadOnlySpan<double> cleanedCardiac, SampleRate rate,
+    /// <param name="beats">Beat sample indices at <paramref name="rate"/>.</param>
+    /// <param name="amplitudes">The cleaned signal's value at each beat (used by <see cref="DerivedRespirationSource.BeatAmplitude"/>).</param>
+    public static FeatureSet DerivedRate(IReadOnlyList<int> beats, IReadOnlyList<double> amplitudes, SampleRate rate,
         DerivedRespirationSource source = DerivedRespirationSource.BeatAmplitude)
     {
         var f = new FeatureSet();
@@ -119,7 +121,7 @@ public static class RespirationProcessing
         for (int i = 1; i < beats.Count; i++)
         {
             t[i - 1] = beats[i] / rate.Hertz;
-            y[i - 1] = source == DerivedRespirationSource.BeatAmplitude ? cleanedCardiac[beats[i]] : (beats[i] - beats[i - 1]) / rate.Hertz;
+            y[i - 1] = source == DerivedRespirationSource.BeatAmplitude ? amplitudes[i] : (beats[i] - beats[i - 1]) / rate.Hertz;
         }
         var r4 = new SampleRate(4);
         var grid = Resampling.Grid(t[0], t[^1], r4);

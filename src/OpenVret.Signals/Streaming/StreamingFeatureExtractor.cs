@@ -25,6 +25,19 @@ public sealed class StreamingFeatureExtractor
         public ChannelSpec Spec { get; } = spec;
         /// <summary>Column prefix: the modality's ("EDA.") when only one channel has it, else the channel's name.</summary>
         public string Prefix = "";
+        /// <summary>Incremental beat detection for ECG/PPG channels (null for the others).</summary>
+        public BeatTracker? Tracker = spec.Modality is Modality.Ecg or Modality.Ppg ? new BeatTracker(spec.Modality, spec.Rate) : null;
+        public long FirstHeld => Math.Max(0, Received - Ring.Length);
+
+        /// <summary>Copies absolute samples [from, from + destination.Length) from the ring; NaN where not held.</summary>
+        public void Read(long from, Span<double> destination)
+        {
+            for (int i = 0; i < destination.Length; i++)
+            {
+                long k = from + i;
+                destination[i] = k < FirstHeld || k >= Received ? double.NaN : Ring[(int)(k % Ring.Length)];
+            }
+        }
         public double[] Ring { get; } = new double[capacity];
         public long Received; // samples accepted since the session start (including NaN fill)
         public double StartSeconds = double.NaN;
@@ -33,6 +46,7 @@ public sealed class StreamingFeatureExtractor
 
     private readonly Dictionary<string, Channel> _channels;
     private readonly double _window, _hop;
+    private readonly Hrv.HrvOptions _hrv = new();
     private double _nextEmit = double.NaN;
     private bool _emitted;
 
@@ -131,13 +145,18 @@ public sealed class StreamingFeatureExtractor
             long endIdx = (long)Math.Round((end - c.StartSeconds) * fs);
             int n = (int)Math.Min(c.Ring.Length, Math.Round(_window * fs));
             long startIdx = endIdx - n;
-            var buf = new double[n];
-            for (int i = 0; i < n; i++)
+            FeatureSet f;
+            if (c.Tracker is { } tracker)
             {
-                long k = startIdx + i;
-                buf[i] = k < 0 || k >= c.Received || k < c.Received - c.Ring.Length ? double.NaN : c.Ring[(int)(k % c.Ring.Length)];
+                tracker.Advance(endIdx, c.FirstHeld, c.Read);
+                f = tracker.Features(startIdx, endIdx, _hrv);
             }
-            var f = WindowFeatures.Compute(c.Spec.Modality, buf, c.Spec.Rate);
+            else
+            {
+                var buf = new double[n];
+                c.Read(startIdx, buf);
+                f = WindowFeatures.Compute(c.Spec.Modality, buf, c.Spec.Rate);
+            }
             if (double.IsNaN(c.StartSeconds) || c.EndSeconds + 1e-9 < end)
                 f.Flag(new QualityFlag("sensor_lagging", $"no data after {(double.IsNaN(c.StartSeconds) ? "start" : c.EndSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s")}; window closed without it", QualitySeverity.Error));
             foreach (var kv in f.Values) all.Set(c.Prefix + kv.Key, kv.Value);

@@ -106,3 +106,44 @@ public sealed class ChannelNamingTests
         Assert.InRange(rows[0].Features["hand_GSR.SCL_Mean"], 5.0, 5.3);
     }
 }
+
+public sealed class BeatTrackerTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    [OpenVret.Signals.Tests.Support.OracleFact]
+    public void StreamedEcgFeaturesAgreeWithTheOfflinePipelineOnTheSameWindow()
+    {
+        var c = new OpenVret.Signals.Tests.Conformance.OracleCase("ecg_250hz_300s");
+        var ecg = c.Column("ecg");
+        var x = new StreamingFeatureExtractor(new[] { new ChannelSpec("ECG", Modality.Ecg, c.Rate) }, 60, 10);
+        var rows = new List<FeatureVector>();
+        for (int s = 0; s < 300; s++) rows.AddRange(x.Push("ECG", s, ecg.AsSpan(s * 250, 250)));
+        foreach (var row in rows.Where(r => r.EndSeconds >= 120))
+        {
+            int end = (int)(row.EndSeconds * 250);
+            var offline = OpenVret.Signals.Ecg.EcgPipeline.Process(ecg.AsSpan(end - 15000, 15000), c.Rate).Features;
+            output.WriteLine($"t={row.EndSeconds}: rate {row.Features["ECG_Rate_Mean"]:0.00} vs {offline["ECG_Rate_Mean"]:0.00}, RMSSD {row.Features["HRV_RMSSD"]:0.00} vs {offline["HRV_RMSSD"]:0.00}");
+            Assert.InRange(row.Features["ECG_Rate_Mean"], offline["ECG_Rate_Mean"] - 1, offline["ECG_Rate_Mean"] + 1);
+            Assert.InRange(row.Features["HRV_RMSSD"], offline["HRV_RMSSD"] * 0.85, offline["HRV_RMSSD"] * 1.15);
+            Assert.True(row.Features["ECG_Quality_Mean"] > 0.9);
+        }
+    }
+
+    [OpenVret.Signals.Tests.Support.OracleFact]
+    public void ADropoutIsReportedAndBeatsResumeAfterIt()
+    {
+        var c = new OpenVret.Signals.Tests.Conformance.OracleCase("ecg_250hz_300s");
+        var ecg = c.Column("ecg");
+        var x = new StreamingFeatureExtractor(new[] { new ChannelSpec("ECG", Modality.Ecg, c.Rate) }, 60, 5);
+        var rows = new List<FeatureVector>();
+        for (int s = 0; s < 300; s++)
+        {
+            if (s >= 100 && s < 110) continue; // ten seconds lost
+            rows.AddRange(x.Push("ECG", s, ecg.AsSpan(s * 250, 250)));
+        }
+        Assert.Contains(rows, r => r.Features.Flags.Any(f => f.Code == "signal_gap"));
+        var late = rows.Last();
+        Assert.Equal(300, late.EndSeconds);
+        Assert.InRange(late.Features["ECG_Rate_Mean"], 65, 75);
+        Assert.Contains(rows, r => r.EndSeconds == 105); // windows kept coming through the gap
+    }
+}
