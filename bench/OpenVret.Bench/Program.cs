@@ -12,6 +12,13 @@ if (!File.Exists(ecgPath)) { Console.Error.WriteLine($"bench files not found und
 
 var ecg = CsvSignalReader.Read(ecgPath, new SampleRate(500)).Samples;
 if (args.Contains("--streaming")) { StreamingBench.Run(ecg); return 0; }
+if (args.Contains("--memory"))
+{
+    // One pipeline call in a fresh process: what a user's process holds for the hour of ECG.
+    var once = EcgPipeline.Process(ecg, new SampleRate(500));
+    Console.WriteLine($"memory: {once.Peaks.Length} beats; peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0} MiB (CSV read + one full ECG pipeline), NeuroKit2 max RSS 299 MiB");
+    return 0;
+}
 var eda = CsvSignalReader.Read(edaPath, new SampleRate(4)).Samples;
 var fs = new SampleRate(500);
 

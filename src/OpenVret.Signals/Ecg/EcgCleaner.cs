@@ -20,14 +20,11 @@ public static class EcgCleaner
         {
             case EcgCleaningMethod.NeuroKit:
                 {
-                    var pool = System.Buffers.ArrayPool<double>.Shared;
-                    var hp = pool.Rent(ecg.Length);
-                    try
-                    {
-                        Butterworth.Design(5, new FilterBand.HighPass(0.5), rate).FilterZeroPhase(ecg, hp.AsSpan(0, ecg.Length));
-                        return MovingAverage.FilterZeroPhase(hp.AsSpan(0, ecg.Length), PowerlineWidth(rate, powerlineHertz));
-                    }
-                    finally { pool.Return(hp); }
+                    // Both zero-phase stages run in place on the one output array.
+                    var y = ecg.ToArray();
+                    Butterworth.Design(5, new FilterBand.HighPass(0.5), rate).FilterZeroPhaseInPlace(y);
+                    MovingAverage.FilterZeroPhaseInPlace(y, PowerlineWidth(rate, powerlineHertz));
+                    return y;
                 }
             case EcgCleaningMethod.PanTompkins1985:
                 {

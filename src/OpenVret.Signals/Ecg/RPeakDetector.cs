@@ -32,15 +32,19 @@ public static class RPeakDetector
     internal static int[] MostProminentInBlocks(ReadOnlySpan<double> signal, ReadOnlySpan<double> feature, ReadOnlySpan<double> threshold,
         double minLength, int minDelay)
     {
-        int n = signal.Length;
         var begins = new List<int>();
         var ends = new List<int>();
-        for (int i = 0; i + 1 < n; i++)
+        for (int i = 0; i + 1 < signal.Length; i++)
         {
             bool a = feature[i] > threshold[i], b = feature[i + 1] > threshold[i + 1];
             if (!a && b) begins.Add(i);
             else if (a && !b && begins.Count > 0) ends.Add(i);
         }
+        return MostProminentInBlocks(signal, begins, ends, minLength, minDelay);
+    }
+
+    private static int[] MostProminentInBlocks(ReadOnlySpan<double> signal, List<int> begins, List<int> ends, double minLength, int minDelay)
+    {
         int count = Math.Min(begins.Count, ends.Count);
         if (count == 0) return Array.Empty<int>();
         double meanLen = 0;
@@ -63,20 +67,34 @@ public static class RPeakDetector
     {
         double fs = rate.Hertz;
         int n = x.Length;
-        var pool = System.Buffers.ArrayPool<double>.Shared;
-        var gradBuf = pool.Rent(n); var smoothBuf = pool.Rent(n); var avgBuf = pool.Rent(n);
+        // One work buffer: |gradient|, smoothed in place; its 0.75 s average (the threshold) is a running mean.
+        var buf = Scratch.Rent(n);
         try
         {
-            var grad = gradBuf.AsSpan(0, n); var smooth = smoothBuf.AsSpan(0, n); var avg = avgBuf.AsSpan(0, n);
-            PeakFinding.Gradient(x, grad);
-            for (int i = 0; i < n; i++) grad[i] = Math.Abs(grad[i]);
-            MovingAverage.SmoothCentered(grad, (int)Math.Round(0.1 * fs, MidpointRounding.ToEven), smooth);
-            MovingAverage.SmoothCentered(smooth, (int)Math.Round(0.75 * fs, MidpointRounding.ToEven), avg);
-            for (int i = 0; i < n; i++) avg[i] *= 1.5;
+            var smooth = buf.AsSpan(0, n);
+            PeakFinding.Gradient(x, smooth);
+            for (int i = 0; i < n; i++) smooth[i] = Math.Abs(smooth[i]);
+            MovingAverage.SmoothCenteredInPlace(smooth, (int)Math.Round(0.1 * fs, MidpointRounding.ToEven));
+            int size = (int)Math.Round(0.75 * fs, MidpointRounding.ToEven);
+            int fwd = (size - 1) / 2, back = size - 1 - fwd;
+            double At(ReadOnlySpan<double> s, int i) => s[Math.Clamp(i, 0, n - 1)];
+            double sum = 0;
+            for (int i = -back; i <= fwd; i++) sum += At(smooth, i);
+            var begins = new List<int>(); var ends = new List<int>();
+            double scale = 1.5 / size;
+            bool above = smooth[0] > sum * scale;
+            for (int i = 1; i < n; i++)
+            {
+                sum += At(smooth, i + fwd) - At(smooth, i - 1 - back);
+                bool now = smooth[i] > sum * scale;
+                if (!above && now) begins.Add(i - 1);
+                else if (above && !now && begins.Count > 0) ends.Add(i - 1);
+                above = now;
+            }
             // Minimum QRS length is 0.4 x the mean detected QRS length (negative = relative).
-            return MostProminentInBlocks(x, smooth, avg, -0.4, (int)Math.Round(0.3 * fs, MidpointRounding.ToEven));
+            return MostProminentInBlocks(x, begins, ends, -0.4, (int)Math.Round(0.3 * fs, MidpointRounding.ToEven));
         }
-        finally { pool.Return(gradBuf); pool.Return(smoothBuf); pool.Return(avgBuf); }
+        finally { Scratch.Return(buf); }
     }
 
     private static int[] PanTompkins(ReadOnlySpan<double> cleaned, SampleRate rate)

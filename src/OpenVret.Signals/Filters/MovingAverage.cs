@@ -15,66 +15,54 @@ public static class MovingAverage
         return y;
     }
 
-    /// <summary>Zero-phase moving average into <paramref name="destination"/> (same length; may not overlap the input).</summary>
+    /// <summary>Zero-phase moving average into <paramref name="destination"/> (same length as the input).</summary>
     public static void FilterZeroPhase(ReadOnlySpan<double> x, int width, Span<double> destination)
     {
         if (width < 1) throw new SignalInputException("width", width.ToString(), "moving-average width must be at least 1");
-        int n = x.Length;
-        if (width == 1) { x.CopyTo(destination); return; }
-        int pad = 3 * width;
+        x.CopyTo(destination);
+        FilterZeroPhaseInPlace(destination, width);
+    }
+
+    /// <summary>Odd-extension padding used by the zero-phase moving average (scipy's 3 x taps).</summary>
+    public static int PadLength(int width) => width <= 1 ? 0 : 3 * width;
+
+    /// <summary>Zero-phase moving average in place (pads in small side buffers, state carried across them).</summary>
+    public static void FilterZeroPhaseInPlace(Span<double> y, int width)
+    {
+        if (width < 1) throw new SignalInputException("width", width.ToString(), "moving-average width must be at least 1");
+        if (width == 1) return;
+        int n = y.Length, pad = PadLength(width);
         if (n <= pad) throw new SignalInputException("signal.length", n.ToString(), $"zero-phase moving average of width {width} needs more than {pad} samples");
-        int len = n + 2 * pad;
-        var pool = System.Buffers.ArrayPool<double>.Shared;
-        var a = pool.Rent(len); var b = pool.Rent(len);
-        try
-        {
-            var ext = a.AsSpan(0, len);
-            double x0 = x[0], xn = x[n - 1];
-            for (int i = 0; i < pad; i++) ext[i] = 2 * x0 - x[pad - i];
-            x.CopyTo(ext[pad..]);
-            for (int i = 0; i < pad; i++) ext[pad + n + i] = 2 * xn - x[n - 2 - i];
-            var fwd = b.AsSpan(0, len);
-            BoxcarForward(ext, fwd, width);
-            BoxcarBackward(fwd, ext, width);
-            ext.Slice(pad, n).CopyTo(destination);
-        }
-        finally { pool.Return(a); pool.Return(b); }
+        var left = new double[pad]; var right = new double[pad];
+        double y0 = y[0], yn = y[n - 1];
+        for (int i = 0; i < pad; i++) { left[i] = 2 * y0 - y[pad - i]; right[i] = 2 * yn - y[n - 2 - i]; }
+        var box = new Boxcar(width, left[0]);
+        box.Forward(left); box.Forward(y); box.Forward(right);
+        box = new Boxcar(width, right[^1]);
+        box.Backward(right); box.Backward(y); box.Backward(left);
     }
 
     /// <summary>
-    /// Causal boxcar mean (samples before the start equal the first one: steady state). The running sum is
-    /// recomputed exactly at the start of every 64k-sample block so rounding cannot drift on long records.
+    /// Causal boxcar mean that can run over consecutive spans, starting at the steady state of a first value.
+    /// The running sum is recomputed exactly every 64k samples so rounding cannot drift on long records.
     /// </summary>
-    private static void BoxcarForward(ReadOnlySpan<double> src, Span<double> dst, int width)
+    private sealed class Boxcar(int width, double first)
     {
-        int n = src.Length;
-        double first = src[0], inv = 1.0 / width, sum = first * width;
-        int head = Math.Min(width, n);
-        for (int i = 0; i < head; i++) { sum += src[i] - first; dst[i] = sum * inv; }
-        const int block = 1 << 16;
-        for (int from = head; from < n; from += block)
-        {
-            sum = 0;
-            for (int j = from - width; j < from; j++) sum += src[j];
-            int to = Math.Min(n, from + block);
-            for (int i = from; i < to; i++) { sum += src[i] - src[i - width]; dst[i] = sum * inv; }
-        }
-    }
+        private readonly double[] _history = Enumerable.Repeat(first, width).ToArray();
+        private double _sum = first * width;
+        private int _h;
+        private long _k;
 
-    /// <summary>The same boxcar run from the last sample towards the first (anti-causal).</summary>
-    private static void BoxcarBackward(ReadOnlySpan<double> src, Span<double> dst, int width)
-    {
-        int n = src.Length;
-        double first = src[n - 1], inv = 1.0 / width, sum = first * width;
-        int head = Math.Min(width, n);
-        for (int k = 0; k < head; k++) { int i = n - 1 - k; sum += src[i] - first; dst[i] = sum * inv; }
-        const int block = 1 << 16;
-        for (int from = head; from < n; from += block)
+        public void Forward(Span<double> y) { for (int i = 0; i < y.Length; i++) y[i] = Step(y[i]); }
+        public void Backward(Span<double> y) { for (int i = y.Length - 1; i >= 0; i--) y[i] = Step(y[i]); }
+
+        private double Step(double v)
         {
-            sum = 0;
-            for (int j = from - width; j < from; j++) sum += src[n - 1 - j];
-            int to = Math.Min(n, from + block);
-            for (int k = from; k < to; k++) { int i = n - 1 - k; sum += src[i] - src[i + width]; dst[i] = sum * inv; }
+            _sum += v - _history[_h];
+            _history[_h] = v;
+            if (++_h == _history.Length) _h = 0;
+            if ((++_k & 0xFFFF) == 0) { _sum = 0; foreach (var u in _history) _sum += u; }
+            return _sum / _history.Length;
         }
     }
 
@@ -109,5 +97,29 @@ public static class MovingAverage
         for (; k < n && k < interiorFrom; k++) { sum += At(x, k + fwd) - At(x, k - 1 - back); y[k] = sum * inv; }
         for (; k <= interiorTo; k++) { sum += x[k + fwd] - x[k - 1 - back]; y[k] = sum * inv; }
         for (; k < n; k++) { sum += At(x, k + fwd) - At(x, k - 1 - back); y[k] = sum * inv; }
+    }
+
+    /// <summary>Centred smoothing in place (same result as <see cref="SmoothCentered(ReadOnlySpan{double}, int)"/>), keeping only a ring of the values it still needs.</summary>
+    public static void SmoothCenteredInPlace(Span<double> x, int size)
+    {
+        int n = x.Length;
+        if (n == 0 || size <= 1) return;
+        int fwd = (size - 1) / 2, back = size - 1 - fwd;
+        double first = x[0], last = x[n - 1];
+        // ring[j % (back + 1)] keeps the original x[j] after it has been overwritten, until it leaves the window.
+        var ring = new double[back + 1];
+        double sum = 0;
+        for (int j = -back; j <= fwd; j++) sum += j < 0 ? first : j >= n ? last : x[j];
+        double inv = 1.0 / size;
+        for (int k = 0; k < n; k++)
+        {
+            if (k > 0)
+            {
+                int jin = k + fwd, jout = k - 1 - back;
+                sum += (jin >= n ? last : x[jin]) - (jout < 0 ? first : ring[jout % ring.Length]);
+            }
+            ring[k % ring.Length] = x[k];
+            x[k] = sum * inv;
+        }
     }
 }

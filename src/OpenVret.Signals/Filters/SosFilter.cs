@@ -131,36 +131,35 @@ public sealed class SosFilter
         return y;
     }
 
-    /// <summary>Zero-phase filtering into <paramref name="destination"/> (same length as the input; may not overlap it).</summary>
+    /// <summary>Zero-phase filtering into <paramref name="destination"/> (same length as the input).</summary>
     public void FilterZeroPhase(ReadOnlySpan<double> x, Span<double> destination)
     {
-        int n = x.Length;
-        int pad = PadLength;
-        if (n <= pad)
-            throw new SignalInputException("signal.length", n.ToString(), $"zero-phase filtering needs more than {pad} samples");
-        if (destination.Length != n)
-            throw new SignalInputException("destination.length", destination.Length.ToString(), $"must equal the input length ({n})");
-        int len = n + 2 * pad;
-        var rented = System.Buffers.ArrayPool<double>.Shared.Rent(len);
-        try
-        {
-            var ext = rented.AsSpan(0, len);
-            double x0 = x[0], xn = x[n - 1];
-            for (int i = 0; i < pad; i++) ext[i] = 2 * x0 - x[pad - i];
-            x.CopyTo(ext[pad..]);
-            for (int i = 0; i < pad; i++) ext[pad + n + i] = 2 * xn - x[n - 2 - i];
+        if (destination.Length != x.Length)
+            throw new SignalInputException("destination.length", destination.Length.ToString(), $"must equal the input length ({x.Length})");
+        x.CopyTo(destination);
+        FilterZeroPhaseInPlace(destination);
+    }
 
-            var zi = StepInitialConditions();
-            Span<double> z = stackalloc double[zi.Length];
-            for (int i = 0; i < z.Length; i++) z[i] = zi[i] * ext[0];
-            Run(ext, z);
-            // Backward pass in place, walking the buffer from its end (no reversal copies).
-            double last = ext[^1];
-            for (int i = 0; i < z.Length; i++) z[i] = zi[i] * last;
-            RunBackward(ext, z);
-            ext.Slice(pad, n).CopyTo(destination);
-        }
-        finally { System.Buffers.ArrayPool<double>.Shared.Return(rented); }
+    /// <summary>
+    /// Zero-phase filtering in place. The odd-extension pads live in two small buffers and the filter state
+    /// is carried across pad, signal and pad, so the result equals filtering the padded copy, without one.
+    /// </summary>
+    public void FilterZeroPhaseInPlace(Span<double> y)
+    {
+        int n = y.Length, pad = PadLength;
+        if (n <= pad) throw new SignalInputException("signal.length", n.ToString(), $"zero-phase filtering needs more than {pad} samples");
+        Span<double> left = pad <= 256 ? stackalloc double[pad] : new double[pad];
+        Span<double> right = pad <= 256 ? stackalloc double[pad] : new double[pad];
+        double y0 = y[0], yn = y[n - 1];
+        for (int i = 0; i < pad; i++) { left[i] = 2 * y0 - y[pad - i]; right[i] = 2 * yn - y[n - 2 - i]; }
+        var zi = StepInitialConditions();
+        Span<double> z = stackalloc double[zi.Length];
+        double start = pad > 0 ? left[0] : y0;
+        for (int i = 0; i < z.Length; i++) z[i] = zi[i] * start;
+        Run(left, z); Run(y, z); Run(right, z);
+        double last = pad > 0 ? right[^1] : y[n - 1];
+        for (int i = 0; i < z.Length; i++) z[i] = zi[i] * last;
+        RunBackward(right, z); RunBackward(y, z); RunBackward(left, z);
     }
 
     /// <summary>Runs the cascade in place over <paramref name="y"/> with state <paramref name="z"/>.</summary>

@@ -72,14 +72,13 @@ public sealed class BeatTracker
         if (end - from >= _rate.SamplesIn(2))
         {
             int n = (int)(end - from);
-            var pool = System.Buffers.ArrayPool<double>.Shared;
-            var buf = pool.Rent(n);
+                        var buf = Scratch.Rent(n);
             try
             {
                 for (int i = 0; i < n; i++) buf[i] = _clean[(int)((from + i) % _clean.Length)];
                 Detect(buf.AsSpan(0, n), from, finalizeTo);
             }
-            finally { pool.Return(buf); }
+            finally { Scratch.Return(buf); }
         }
         _finalUpTo = finalizeTo;
     }
@@ -91,8 +90,7 @@ public sealed class BeatTracker
         if (_cleanedUpTo < oldestNeeded) { _cleanedUpTo = oldestNeeded; _cleanValidFrom = oldestNeeded; ResetFilters(); }
         int n = (int)(end - _cleanedUpTo);
         if (n <= 0) return;
-        var pool = System.Buffers.ArrayPool<double>.Shared;
-        var buf = pool.Rent(n);
+                var buf = Scratch.Rent(n);
         try
         {
             var x = buf.AsSpan(0, n);
@@ -117,7 +115,7 @@ public sealed class BeatTracker
             if (n > start) FilterRun(x[start..n], at + start);
             _cleanedUpTo = end;
         }
-        finally { pool.Return(buf); }
+        finally { Scratch.Return(buf); }
     }
 
     private void FilterRun(Span<double> run, long at)

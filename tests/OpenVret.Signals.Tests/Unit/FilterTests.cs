@@ -130,3 +130,17 @@ public sealed class MovingAverageTests
         Assert.Equal(x.Sum(), y.Sum(), 6);
     }
 }
+
+public sealed class InPlaceFilterTests
+{
+    [Theory]
+    [InlineData(1)] [InlineData(4)] [InlineData(50)] [InlineData(375)]
+    public void InPlaceCentredSmoothingEqualsTheCopyingOne(int size)
+    {
+        var rng = new Random(size);
+        var x = Enumerable.Range(0, 2000).Select(_ => rng.NextDouble()).ToArray();
+        var expected = OpenVret.Signals.Filters.MovingAverage.SmoothCentered(x, size);
+        OpenVret.Signals.Filters.MovingAverage.SmoothCenteredInPlace(x, size);
+        for (int i = 0; i < x.Length; i++) Assert.Equal(expected[i], x[i], 12);
+    }
+}
