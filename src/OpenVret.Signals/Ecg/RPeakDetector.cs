@@ -77,15 +77,18 @@ public static class RPeakDetector
             MovingAverage.SmoothCenteredInPlace(smooth, (int)Math.Round(0.1 * fs, MidpointRounding.ToEven));
             int size = (int)Math.Round(0.75 * fs, MidpointRounding.ToEven);
             int fwd = (size - 1) / 2, back = size - 1 - fwd;
-            double At(ReadOnlySpan<double> s, int i) => s[Math.Clamp(i, 0, n - 1)];
             double sum = 0;
-            for (int i = -back; i <= fwd; i++) sum += At(smooth, i);
+            for (int i = -back; i <= fwd; i++) sum += smooth[Math.Clamp(i, 0, n - 1)];
             var begins = new List<int>(); var ends = new List<int>();
             double scale = 1.5 / size;
             bool above = smooth[0] > sum * scale;
+            int interiorTo = n - 1 - fwd;
             for (int i = 1; i < n; i++)
             {
-                sum += At(smooth, i + fwd) - At(smooth, i - 1 - back);
+                // Interior samples need no clamping (edge extension only near both ends).
+                sum += i > back && i <= interiorTo
+                    ? smooth[i + fwd] - smooth[i - 1 - back]
+                    : smooth[Math.Min(i + fwd, n - 1)] - smooth[Math.Max(i - 1 - back, 0)];
                 bool now = smooth[i] > sum * scale;
                 if (!above && now) begins.Add(i - 1);
                 else if (above && !now && begins.Count > 0) ends.Add(i - 1);

@@ -53,16 +53,32 @@ public static class MovingAverage
         private int _h;
         private long _k;
 
-        public void Forward(Span<double> y) { for (int i = 0; i < y.Length; i++) y[i] = Step(y[i]); }
-        public void Backward(Span<double> y) { for (int i = y.Length - 1; i >= 0; i--) y[i] = Step(y[i]); }
-
-        private double Step(double v)
+        public void Forward(Span<double> y)
         {
-            _sum += v - _history[_h];
-            _history[_h] = v;
-            if (++_h == _history.Length) _h = 0;
-            if ((++_k & 0xFFFF) == 0) { _sum = 0; foreach (var u in _history) _sum += u; }
-            return _sum / _history.Length;
+            var hist = _history; double sum = _sum, inv = 1.0 / hist.Length; int h = _h; long k = _k;
+            for (int i = 0; i < y.Length; i++)
+            {
+                double v = y[i];
+                sum += v - hist[h]; hist[h] = v;
+                if (++h == hist.Length) h = 0;
+                if ((++k & 0xFFFF) == 0) { sum = 0; foreach (var u in hist) sum += u; }
+                y[i] = sum * inv;
+            }
+            _sum = sum; _h = h; _k = k;
+        }
+
+        public void Backward(Span<double> y)
+        {
+            var hist = _history; double sum = _sum, inv = 1.0 / hist.Length; int h = _h; long k = _k;
+            for (int i = y.Length - 1; i >= 0; i--)
+            {
+                double v = y[i];
+                sum += v - hist[h]; hist[h] = v;
+                if (++h == hist.Length) h = 0;
+                if ((++k & 0xFFFF) == 0) { sum = 0; foreach (var u in hist) sum += u; }
+                y[i] = sum * inv;
+            }
+            _sum = sum; _h = h; _k = k;
         }
     }
 
@@ -111,14 +127,17 @@ public static class MovingAverage
         double sum = 0;
         for (int j = -back; j <= fwd; j++) sum += j < 0 ? first : j >= n ? last : x[j];
         double inv = 1.0 / size;
+        // The slot of k in the ring is also the slot of k - 1 - back (ring length back + 1), read just before.
+        int slot = 0;
         for (int k = 0; k < n; k++)
         {
             if (k > 0)
             {
                 int jin = k + fwd, jout = k - 1 - back;
-                sum += (jin >= n ? last : x[jin]) - (jout < 0 ? first : ring[jout % ring.Length]);
+                sum += (jin >= n ? last : x[jin]) - (jout < 0 ? first : ring[slot]);
             }
-            ring[k % ring.Length] = x[k];
+            ring[slot] = x[k];
+            if (++slot == ring.Length) slot = 0;
             x[k] = sum * inv;
         }
     }
