@@ -29,13 +29,10 @@ public static class Resampling
             for (int i = 0; i < xNew.Length; i++) res[i] = xNew[i] <= x0q ? y[0] : xNew[i] >= xnq ? y[^1] : q[i];
             return res;
         }
+        if (method == Method.Linear) { Linear(x, y, xNew, res); return res; }
+        if (method == Method.CubicSpline) { NaturalCubic(x, y, xNew, res); return res; }
         var xa = x.ToArray(); var ya = y.ToArray();
-        IInterpolation f = method switch
-        {
-            Method.Linear => LinearSpline.InterpolateSorted(xa, ya),
-            Method.MonotoneCubic => CubicSpline.InterpolatePchipSorted(xa, ya),
-            _ => CubicSpline.InterpolateNaturalSorted(xa, ya),
-        };
+        var f = CubicSpline.InterpolatePchipSorted(xa, ya);
         double x0 = xa[0], xn = xa[^1];
         for (int i = 0; i < xNew.Length; i++)
         {
@@ -43,6 +40,60 @@ public static class Resampling
             res[i] = t <= x0 ? ya[0] : t >= xn ? ya[^1] : f.Interpolate(t);
         }
         return res;
+    }
+
+    /// <summary>Finds the interval [x[k], x[k+1]] holding t, starting from the previous answer (grids are usually increasing).</summary>
+    private static int Interval(ReadOnlySpan<double> x, double t, int k)
+    {
+        if (k < 0 || k > x.Length - 2 || t < x[k])
+        {
+            int j = x.BinarySearch(t);
+            k = j >= 0 ? j : ~j - 1;
+        }
+        while (k < x.Length - 2 && t > x[k + 1]) k++;
+        return Math.Clamp(k, 0, x.Length - 2);
+    }
+
+    private static void Linear(ReadOnlySpan<double> x, ReadOnlySpan<double> y, ReadOnlySpan<double> xNew, double[] res)
+    {
+        int k = 0;
+        for (int i = 0; i < xNew.Length; i++)
+        {
+            double t = xNew[i];
+            if (t <= x[0]) { res[i] = y[0]; continue; }
+            if (t >= x[^1]) { res[i] = y[^1]; continue; }
+            k = Interval(x, t, k);
+            double u = (t - x[k]) / (x[k + 1] - x[k]);
+            res[i] = y[k] + u * (y[k + 1] - y[k]);
+        }
+    }
+
+    /// <summary>Natural cubic spline (second derivative zero at both ends; tridiagonal solve, de Boor 1978).</summary>
+    private static void NaturalCubic(ReadOnlySpan<double> x, ReadOnlySpan<double> y, ReadOnlySpan<double> xNew, double[] res)
+    {
+        int n = x.Length;
+        // Second derivatives m[i]; m[0] = m[n-1] = 0 (Thomas algorithm on the interior equations).
+        var m = new double[n];
+        var c = new double[n];
+        for (int i = 1; i < n - 1; i++)
+        {
+            double h0 = x[i] - x[i - 1], h1 = x[i + 1] - x[i];
+            double diag = 2 * (h0 + h1) - h0 * c[i - 1];
+            double rhs = 6 * ((y[i + 1] - y[i]) / h1 - (y[i] - y[i - 1]) / h0) - h0 * m[i - 1];
+            c[i] = h1 / diag;
+            m[i] = rhs / diag;
+        }
+        for (int i = n - 2; i >= 1; i--) m[i] -= c[i] * m[i + 1];
+        int k = 0;
+        for (int i = 0; i < xNew.Length; i++)
+        {
+            double t = xNew[i];
+            if (t <= x[0]) { res[i] = y[0]; continue; }
+            if (t >= x[^1]) { res[i] = y[^1]; continue; }
+            k = Interval(x, t, k);
+            double h = x[k + 1] - x[k], a = (x[k + 1] - t) / h, b = (t - x[k]) / h;
+            res[i] = a * y[k] + b * y[k + 1] + ((a * a * a - a) * m[k] + (b * b * b - b) * m[k + 1]) * h * h / 6;
+        }
     }
 
     /// <summary>Regular grid from <paramref name="start"/> to <paramref name="stop"/> (inclusive when it falls on the grid) at <paramref name="rate"/>.</summary>

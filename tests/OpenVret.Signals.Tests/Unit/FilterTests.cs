@@ -144,3 +144,26 @@ public sealed class InPlaceFilterTests
         for (int i = 0; i < x.Length; i++) Assert.Equal(expected[i], x[i], 12);
     }
 }
+
+public sealed class InterpolationTests
+{
+    [Theory]
+    [InlineData(3)] [InlineData(10)] [InlineData(400)]
+    public void LinearAndNaturalCubicMatchMathNet(int n)
+    {
+        var rng = new Random(n);
+        double t = 0;
+        var x = Enumerable.Range(0, n).Select(_ => t += 0.3 + rng.NextDouble()).ToArray();
+        var y = x.Select(v => Math.Sin(v) + 0.1 * rng.NextDouble()).ToArray();
+        var grid = Enumerable.Range(0, 3 * n).Select(i => x[0] + (x[^1] - x[0]) * i / (3.0 * n - 1)).ToArray();
+        var lin = OpenVret.Signals.Filters.Resampling.Interpolate(x, y, grid, OpenVret.Signals.Filters.Resampling.Method.Linear);
+        var cub = OpenVret.Signals.Filters.Resampling.Interpolate(x, y, grid, OpenVret.Signals.Filters.Resampling.Method.CubicSpline);
+        var refLin = MathNet.Numerics.Interpolation.LinearSpline.InterpolateSorted(x, y);
+        var refCub = MathNet.Numerics.Interpolation.CubicSpline.InterpolateNaturalSorted(x, y);
+        for (int i = 0; i < grid.Length; i++)
+        {
+            Assert.Equal(refLin.Interpolate(grid[i]), lin[i], 10);
+            Assert.Equal(refCub.Interpolate(grid[i]), cub[i], 9);
+        }
+    }
+}
