@@ -23,6 +23,7 @@ public static class StreamingBench
         };
         var x = new StreamingFeatureExtractor(specs, 60, 1);
         var times = new List<double>();
+        var bytes = new List<long>();
         long mem10 = 0;
         var chunkB = new double[64]; var chunkE = new double[4]; var chunkT = new double[4]; var chunkA = new double[32];
         for (int s = 0; s < seconds; s++)
@@ -31,14 +32,16 @@ public static class StreamingBench
             for (int i = 0; i < 4; i++) { chunkE[i] = 2 + 0.3 * Math.Exp(-Math.Pow(((s + i / 4.0) % 25) - 10, 2) / 4); chunkT[i] = 33 + 0.0001 * s; }
             for (int i = 0; i < 32; i++) chunkA[i] = 1 + 0.01 * rng.NextDouble();
             x.Push("BVP", s, chunkB); x.Push("EDA", s, chunkE); x.Push("TEMP", s, chunkT); x.Push("ACC", s, chunkA);
+            long before = GC.GetAllocatedBytesForCurrentThread();
             var sw = Stopwatch.StartNew();
             var emitted = x.Push("ECG", s, ecg.AsSpan(s * 250, 250));
-            if (emitted.Count > 0) times.Add(sw.Elapsed.TotalMicroseconds);
+            if (emitted.Count > 0) { times.Add(sw.Elapsed.TotalMicroseconds); bytes.Add(GC.GetAllocatedBytesForCurrentThread() - before); }
             if (s == 600) { GC.Collect(); GC.WaitForPendingFinalizers(); GC.Collect(); mem10 = GC.GetTotalMemory(true); }
         }
         GC.Collect(); GC.WaitForPendingFinalizers(); GC.Collect();
         long mem60 = GC.GetTotalMemory(true);
-        times.Sort();
+        times.Sort(); bytes.Sort();
+        Console.WriteLine($"streaming: allocated per hop median {bytes[bytes.Count / 2] / 1024.0:0} KiB; gen0 collections {GC.CollectionCount(0)}, gen2 {GC.CollectionCount(2)}");
         Console.WriteLine($"streaming: {times.Count} hops over {seconds} s; per hop median {times[times.Count / 2]:0} us, p99 {times[(int)(times.Count * 0.99)]:0} us, max {times[^1]:0} us");
         Console.WriteLine($"streaming: managed memory after 10 min {mem10 / 1024.0:0} KiB, after {seconds / 60} min {mem60 / 1024.0:0} KiB");
     }

@@ -9,7 +9,7 @@ public static class PeakFinding
     public static List<int> LocalMaxima(ReadOnlySpan<double> x, int from = 0, int to = -1)
     {
         if (to < 0) to = x.Length;
-        var res = new List<int>();
+        var res = new List<int>(Math.Max(4, (to - from) / 16));
         int i = from + 1, iMax = to - 1;
         while (i < iMax)
         {
@@ -32,7 +32,7 @@ public static class PeakFinding
     public static List<int> LocalMinima(ReadOnlySpan<double> x, int from = 0, int to = -1)
     {
         if (to < 0) to = x.Length;
-        var res = new List<int>();
+        var res = new List<int>(Math.Max(4, (to - from) / 16));
         int i = from + 1, iMax = to - 1;
         while (i < iMax)
         {

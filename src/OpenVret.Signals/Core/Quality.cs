@@ -18,9 +18,18 @@ public sealed record QualityFlag(string Code, string Message, QualitySeverity Se
 /// </summary>
 public sealed class FeatureSet
 {
-    private readonly List<string> _names = new();
-    private readonly Dictionary<string, double> _values = new(StringComparer.Ordinal);
+    // Sized for a modality's full feature list so a live hop does not regrow them.
+    private readonly List<string> _names = new(48);
+    private readonly Dictionary<string, double> _values = new(48, StringComparer.Ordinal);
     private readonly List<QualityFlag> _flags = new();
+
+    public FeatureSet() { }
+
+    public FeatureSet(int capacity)
+    {
+        _names = new List<string>(capacity);
+        _values = new Dictionary<string, double>(capacity, StringComparer.Ordinal);
+    }
 
     public IReadOnlyList<string> Names => _names;
     public IReadOnlyList<QualityFlag> Flags => _flags;

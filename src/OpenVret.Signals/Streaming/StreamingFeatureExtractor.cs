@@ -25,6 +25,14 @@ public sealed class StreamingFeatureExtractor
         public ChannelSpec Spec { get; } = spec;
         /// <summary>Column prefix: the modality's ("EDA.") when only one channel has it, else the channel's name.</summary>
         public string Prefix = "";
+        /// <summary>Prefixed column names, built once per feature instead of once per hop.</summary>
+        public readonly Dictionary<string, string> Columns = new(StringComparer.Ordinal);
+        public string Column(string feature)
+        {
+            if (!Columns.TryGetValue(feature, out var name)) Columns[feature] = name = Prefix + feature;
+            return name;
+        }
+
         /// <summary>Incremental beat detection for ECG/PPG channels (null for the others).</summary>
         public BeatTracker? Tracker = spec.Modality is Modality.Ecg or Modality.Ppg ? new BeatTracker(spec.Modality, spec.Rate) : null;
         public long FirstHeld => Math.Max(0, Received - Ring.Length);
@@ -137,7 +145,7 @@ public sealed class StreamingFeatureExtractor
 
     private FeatureVector Compute(double end)
     {
-        var all = new FeatureSet();
+        var all = new FeatureSet(capacity: 48 * _channels.Count);
         all.Set("time_end_s", end);
         foreach (var c in _channels.Values)
         {
@@ -159,7 +167,7 @@ public sealed class StreamingFeatureExtractor
             }
             if (double.IsNaN(c.StartSeconds) || c.EndSeconds + 1e-9 < end)
                 f.Flag(new QualityFlag("sensor_lagging", $"no data after {(double.IsNaN(c.StartSeconds) ? "start" : c.EndSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s")}; window closed without it", QualitySeverity.Error));
-            foreach (var kv in f.Values) all.Set(c.Prefix + kv.Key, kv.Value);
+            foreach (var kv in f.Values) all.Set(c.Column(kv.Key), kv.Value);
             foreach (var fl in f.Flags) all.Flag(fl with { Message = $"{c.Spec.Name}: {fl.Message}" });
         }
         return new FeatureVector(end, _window, all);
