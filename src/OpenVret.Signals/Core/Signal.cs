@@ -12,10 +12,6 @@ public sealed record Signal(double[] Samples, SampleRate Rate, double StartSecon
 
     /// <summary>Session time of sample <paramref name="index"/> in seconds.</summary>
     public double TimeOf(double index) => StartSeconds + index / Rate.Hertz;
-
-    /// <summary>The sub-segment [from, from+count).</summary>
-    public Signal Slice(int from, int count) =>
-        this with { Samples = Samples.AsSpan(from, count).ToArray(), StartSeconds = TimeOf(from) };
 }
 
 /// <summary>A multi-channel recording (channels may have different rates), e.g. one E4 session or one EDF file.</summary>

@@ -96,15 +96,6 @@ public sealed class SosFilter
         return zi;
     }
 
-    /// <summary>Causal filtering of a whole array from rest.</summary>
-    public double[] FilterCausal(ReadOnlySpan<double> x)
-    {
-        var y = x.ToArray();
-        var z = new double[2 * Sections];
-        Run(y, z);
-        return y;
-    }
-
     /// <summary>
     /// Causal filtering with initial conditions set to the steady state of the first sample (no start-up
     /// transient), as NeuroKit's "butterworth_zi".

@@ -167,3 +167,64 @@ public sealed class InterpolationTests
         }
     }
 }
+
+public sealed class KnownAnswerTests
+{
+    private static double[] Sine(double hz, SampleRate fs, double seconds, double amplitude = 1) =>
+        Enumerable.Range(0, fs.SamplesIn(seconds)).Select(i => amplitude * Math.Sin(2 * Math.PI * hz * i / fs.Hertz)).ToArray();
+
+    [Fact]
+    public void NotchRemovesMainsAndPassesTheRest()
+    {
+        var fs = new SampleRate(500);
+        var notch = OpenVret.Signals.Filters.Notch.Design(50, 30, fs);
+        Assert.True(notch.Gain(50, fs) < 1e-6);
+        Assert.InRange(notch.Gain(10, fs), 0.99, 1.0 + 1e-9);
+        var y = notch.FilterZeroPhase(Sine(50, fs, 10));
+        Assert.True(y.Skip(500).Take(4000).Max(Math.Abs) < 0.01);
+        Assert.Contains("notch.hertz", Assert.Throws<SignalInputException>(() => OpenVret.Signals.Filters.Notch.Design(300, 30, fs)).Message);
+    }
+
+    [Fact]
+    public void ResamplingKeepsASineAndItsTiming()
+    {
+        var fs = new SampleRate(250);
+        var s = new Signal(Sine(2, fs, 10), fs, 5, SignalUnit.Millivolt, "x");
+        var down = OpenVret.Signals.Filters.Resampling.Resample(s, new SampleRate(50));
+        Assert.Equal(50, down.Rate.Hertz);
+        Assert.Equal(5, down.StartSeconds);
+        for (int i = 50; i < down.Length - 50; i++) Assert.Equal(Math.Sin(2 * Math.PI * 2 * i / 50.0), down.Samples[i], 2);
+        var up = OpenVret.Signals.Filters.Resampling.Resample(s, new SampleRate(1000));
+        for (int i = 100; i < up.Length - 100; i += 7) Assert.Equal(Math.Sin(2 * Math.PI * 2 * i / 1000.0), up.Samples[i], 3);
+    }
+
+    [Theory]
+    [InlineData(OpenVret.Signals.Hrv.HrvSpectrumMethod.Welch)]
+    [InlineData(OpenVret.Signals.Hrv.HrvSpectrumMethod.LombScargle)]
+    public void HrvBandsFindTheOscillationsThatWerePutIn(OpenVret.Signals.Hrv.HrvSpectrumMethod method)
+    {
+        // 300 s of beats whose intervals oscillate at 0.1 Hz (LF, 40 ms) and 0.25 Hz (HF, 15 ms).
+        var times = new List<double>(); var rr = new List<double>();
+        double t = 0;
+        while (t < 300)
+        {
+            double ms = 850 + 40 * Math.Sin(2 * Math.PI * 0.1 * t) + 15 * Math.Sin(2 * Math.PI * 0.25 * t);
+            t += ms / 1000; times.Add(t); rr.Add(ms);
+        }
+        var f = OpenVret.Signals.Hrv.HrvAnalysis.Frequency(new OpenVret.Signals.Hrv.InterBeatIntervals(rr.ToArray(), times.ToArray()),
+            new OpenVret.Signals.Hrv.HrvOptions { SpectrumMethod = method });
+        // Power ratio of the two sines is (40/15)^2 = 7.1.
+        Assert.InRange(f["HRV_LFHF"], 5, 10);
+    }
+
+    [Fact]
+    public void EegBandPowerFindsAnAlphaRhythm()
+    {
+        var fs = new SampleRate(256);
+        var rng = new Random(2);
+        var x = Sine(10, fs, 30, 20).Select(v => v + rng.NextDouble() - 0.5).ToArray();
+        var f = OpenVret.Signals.Other.EegBandPower.Features(x, fs);
+        Assert.True(f["EEG_Alpha_Relative"] > 0.9, $"alpha {f["EEG_Alpha_Relative"]}");
+        Assert.True(double.IsNaN(OpenVret.Signals.Other.EegBandPower.Features(x.AsSpan(0, 100), fs)["EEG_Alpha"]));
+    }
+}
