@@ -174,19 +174,24 @@ public static class BeatArtifactCorrection
         return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
     }
 
-    /// <summary>Median of <paramref name="order"/> values centred on each beat, zero-padded at both ends as scipy.signal.medfilt (the reference implementation's choice).</summary>
+    /// <summary>
+    /// Median of up to <paramref name="order"/> values centred on each beat; the window shrinks at the ends.
+    /// (scipy.signal.medfilt, which NeuroKit uses, pads with zeros instead: the median of the first and last
+    /// beats is then pulled towards zero and they look like long beats, which on a one-minute window moved
+    /// 8-13 of 70 clean beats.)
+    /// </summary>
     private static double[] RollingMedian(double[] x, int order)
     {
         int n = x.Length, half = order / 2;
         var res = new double[n];
         var window = new SortedWindow(order);
-        for (int j = -half; j <= half; j++) window.Add(j < 0 || j >= n ? 0 : x[j]);
+        int added = 0;
         for (int i = 0; i < n; i++)
         {
+            int to = Math.Min(n - 1, i + half), from = i - half;
+            while (added <= to) window.Add(x[added++]);
+            if (from - 1 >= 0) window.Remove(x[from - 1]);
             res[i] = window.Quantile(0.5);
-            int leaving = i - half, entering = i + half + 1;
-            window.Remove(leaving < 0 ? 0 : x[leaving]);
-            window.Add(entering >= n ? 0 : x[entering]);
         }
         return res;
     }
