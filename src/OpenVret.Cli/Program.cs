@@ -13,6 +13,7 @@ namespace OpenVret.Cli
             var root = new RootCommand("OpenVRET: adaptive, explainable, safe virtual-reality exposure therapy");
             root.Subcommands.Add(SignalsCommand.Create());
             root.Subcommands.Add(FeaturesCommand.Create());
+            root.Subcommands.Add(SessionCommand.Create());
             return root;
         }
     }
