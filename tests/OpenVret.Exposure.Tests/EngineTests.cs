@@ -232,3 +232,19 @@ public sealed class DomainTests
         Assert.Contains("scenario = snakes", e.Message);
     }
 }
+
+public sealed class PersistenceTests
+{
+    [Fact]
+    public void ExpectancyStateRoundTripsThroughJson()
+    {
+        var m = new ExpectancyModel(0.3);
+        m.Update("h1", new TrialRatings(70, 10));
+        m.Update("h2", new TrialRatings(50, 0));
+        var json = System.Text.Json.JsonSerializer.Serialize(m.State);
+        var back = System.Text.Json.JsonSerializer.Deserialize<List<StimulusExpectancy>>(json)!;
+        var restored = new ExpectancyModel(0.3, back);
+        Assert.Equal(m.State, restored.State);
+        Assert.Equal(m.Predict("h2"), restored.Predict("h2"));
+    }
+}
