@@ -248,3 +248,22 @@ public sealed class PersistenceTests
         Assert.Equal(m.Predict("h2"), restored.Predict("h2"));
     }
 }
+
+public sealed class WithinTrialTests
+{
+    [Fact]
+    public void InhibitoryLearningVariesTheStimulusWithinALongTrial()
+    {
+        var x = Fixtures.Engine(EngineMode.SupervisedAuto, rules: RuleSet.Parse("""{ "rules": [] }""", "none.json"));
+        var events = new List<EngineEvent>();
+        for (int t = 0; t <= 200; t += 5) events.AddRange(x.At(t, Fixtures.Calm));
+        var mid = events.Where(e => e.Kind == "proposed" && e.Proposal!.Reasons.Any(r => r.Id == "vary-within-trial")).ToList();
+        Assert.NotEmpty(mid);
+        Assert.All(mid, e => Assert.Equal(ExposureAction.Vary, e.Proposal!.Action));
+        // The fixed hierarchy never changes a stimulus inside a trial.
+        var f = Fixtures.Engine(EngineMode.SupervisedAuto, scheduler: "fixed", rules: RuleSet.Parse("""{ "rules": [] }""", "none.json"));
+        var fe = new List<EngineEvent>();
+        for (int t = 0; t <= 200; t += 5) fe.AddRange(f.At(t, Fixtures.Calm));
+        Assert.DoesNotContain(fe, e => e.Kind == "proposed");
+    }
+}

@@ -20,7 +20,8 @@ public sealed record SchedulerContext(
     IReadOnlyDictionary<string, double> CurrentParameters,
     ExposureContext CurrentContext,
     ExposureContext? PreviousSessionContext,
-    int HighestItemReached)
+    int HighestItemReached,
+    bool MidTrial = false)
 {
     /// <summary>
     /// The safety envelope: no proposal goes beyond one hierarchy step past the highest step already
@@ -37,7 +38,9 @@ public sealed record ExposureTarget(string ItemId, IReadOnlyDictionary<string, d
 public interface IExposureScheduler
 {
     string Id { get; }
-    /// <summary>What to do at a decision point (a trial ended or the step ran long).</summary>
+    /// <summary>How often to be consulted inside a running trial (null: only at trial ends and long steps).</summary>
+    TimeSpan? MidTrialCheck { get; }
+    /// <summary>What to do at a decision point (a trial ended, the step ran long, or a mid-trial check with <see cref="SchedulerContext.MidTrial"/>).</summary>
     (ExposureAction Action, IReadOnlyList<Reason> Reasons, double Confidence) Decide(SchedulerContext ctx);
     /// <summary>Turns an action (the scheduler's own, a rule's, or the therapist's) into a concrete target within the envelope.</summary>
     ExposureTarget Realize(ExposureAction action, SchedulerContext ctx);
@@ -58,6 +61,7 @@ public static class Schedulers
 public abstract class SchedulerBase : IExposureScheduler
 {
     public abstract string Id { get; }
+    public virtual TimeSpan? MidTrialCheck => null;
     public abstract (ExposureAction Action, IReadOnlyList<Reason> Reasons, double Confidence) Decide(SchedulerContext ctx);
 
     protected virtual TimeSpan Interval(SchedulerContext ctx) => TimeSpan.FromSeconds(30);
@@ -223,9 +227,20 @@ public sealed class InhibitoryLearningScheduler : SchedulerBase
         return TimeSpan.FromSeconds(Math.Min(300, 30 * Math.Pow(1.5, inSession)));
     }
 
+    public override TimeSpan? MidTrialCheck => TimeSpan.FromSeconds(90);
+
     public override (ExposureAction, IReadOnlyList<Reason>, double) Decide(SchedulerContext ctx)
     {
         var s = ctx.Snapshot;
+        if (ctx.MidTrial)
+        {
+            // Within-trial variability: while the stimulus is still expected to be dangerous, vary it slightly.
+            double expected = ctx.Expectancy.Predict(ctx.CurrentItemId, ctx.Hierarchy[ctx.CurrentItemId].AnticipatedSuds);
+            return expected >= MinUsefulExpectancy
+                ? (ExposureAction.Vary, new[] { new Reason(ReasonKind.Expectancy, "vary-within-trial",
+                    $"{s.TimeInStepSeconds:0} s into the trial and still expected at {expected:0} of 100: vary the stimulus within the trial (Craske et al. 2014)") }, 0.6)
+                : (ExposureAction.Continue, new[] { new Reason(ReasonKind.Expectancy, "no-mid-trial-change", "expectancy already low: keep the stimulus") }, 0.5);
+        }
         if (s.SessionNumber > 1 && s.TrialCount == 0 && ctx.PreviousSessionContext is { } prev && prev.Differences(ctx.CurrentContext) == 0)
             return (ExposureAction.ShiftContext, new[] { new Reason(ReasonKind.Scheduler, "context-shift", $"session {s.SessionNumber} starts in the same context as the last ({prev}): shift it (Bouton 2004)") }, 0.8);
 

@@ -168,8 +168,8 @@ public sealed class ExposureEngine
 
     // ----------------------------------------------------------------------------------------- decisions
 
-    private SchedulerContext Context() => new(_patient.Hierarchy, _snapshot, Expectancy, _trials, Preferences, _random,
-        _snapshot.CurrentItemId!, _parameters, _context, PreviousSessionContext, _highestReached);
+    private SchedulerContext Context(bool midTrial = false) => new(_patient.Hierarchy, _snapshot, Expectancy, _trials, Preferences, _random,
+        _snapshot.CurrentItemId!, _parameters, _context, PreviousSessionContext, _highestReached, midTrial);
 
     private void ProposeSafety(SafetyAssessment a)
     {
@@ -206,13 +206,26 @@ public sealed class ExposureEngine
             Submit(Build(rule.Then, _scheduler.Realize(rule.Then, Context()), new[] { reason }, 0.8), safety: false);
             return;
         }
-        if (!decisionPoint) return;
+        if (!decisionPoint)
+        {
+            // Mid-trial check, for schedulers that vary the stimulus within a trial.
+            if (_scheduler.MidTrialCheck is TimeSpan every && _snapshot.Elapsed - Max(_lastDecisionAt, _snapshot.StepStartedAt) >= every)
+            {
+                _lastDecisionAt = _snapshot.Elapsed;
+                var mid = Context(midTrial: true);
+                var (a, rs, c) = _scheduler.Decide(mid);
+                if (a is not ExposureAction.Continue) Submit(Build(a, _scheduler.Realize(a, mid), rs, c), safety: false);
+            }
+            return;
+        }
         _lastDecisionAt = _snapshot.Elapsed;
         var ctx = Context();
         var (action, reasons, confidence) = _scheduler.Decide(ctx);
         if (action is ExposureAction.Continue) { Log("scheduler_hold", string.Join("; ", reasons.Select(r => r.Text))); return; }
         Submit(Build(action, _scheduler.Realize(action, ctx), reasons, confidence), safety: false);
     }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     private Proposal Build(ExposureAction action, ExposureTarget? target, IEnumerable<Reason> reasons, double confidence)
     {
