@@ -14,6 +14,7 @@ namespace OpenVret.Cli
             root.Subcommands.Add(SignalsCommand.Create());
             root.Subcommands.Add(FeaturesCommand.Create());
             root.Subcommands.Add(SessionCommand.Create());
+            root.Subcommands.Add(TrialCommand.Create());
             return root;
         }
     }

@@ -68,7 +68,7 @@ public sealed class ExposureEngine
 
     public ExposureEngine(Patient patient, IExposureScheduler scheduler, RuleSet rules, SafetyOptions safety, EngineMode mode, TimeProvider clock,
         int seed, TimeSpan? vetoWindow = null, ExpectancyModel? expectancy = null, TherapistPreferences? preferences = null,
-        int sessionNumber = 1, ExposureContext? previousSessionContext = null)
+        int sessionNumber = 1, ExposureContext? previousSessionContext = null, string? startItemId = null, string? highestItemReachedId = null)
     {
         _patient = patient;
         _scheduler = scheduler;
@@ -83,7 +83,8 @@ public sealed class ExposureEngine
         Expectancy = expectancy ?? new ExpectancyModel();
         Preferences = preferences ?? new TherapistPreferences();
         PreviousSessionContext = previousSessionContext;
-        var first = patient.Hierarchy.Items[0];
+        var first = startItemId is null ? patient.Hierarchy.Items[0] : patient.Hierarchy[startItemId];
+        _highestReached = Math.Max(patient.Hierarchy.IndexOf(first.Id), highestItemReachedId is null ? 0 : patient.Hierarchy.IndexOf(highestItemReachedId));
         _parameters = first.Parameters;
         _context = previousSessionContext ?? first.Context;
         _snapshot = new SessionSnapshot { CurrentItemId = first.Id, CurrentIntensity = first.Intensity, SessionNumber = sessionNumber, PredictedExpectancy = Expectancy.Predict(first.Id, first.AnticipatedSuds) };
