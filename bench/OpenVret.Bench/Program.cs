@@ -5,7 +5,17 @@ using OpenVret.Signals.Eda;
 using OpenVret.Signals.Readers;
 
 // CLI bench: NeuroKit2 reference times (../shared/oracle/TIMINGS.md) vs ours on the same files, median of 5 runs.
-// Usage: dotnet run -c Release --project bench/OpenVret.Bench [-- ORACLE_DIR] [--streaming]
+// Usage: dotnet run -c Release --project bench/OpenVret.Bench [-- ORACLE_DIR] [--memory | --streaming | --generator]
+if (args.Contains("--generator"))
+{
+    // Signal-level virtual patient: ECG 250 + PPG 64 + EDA 4 + RSP 25 + TEMP 4 + ACC 3x32 Hz, one core.
+    var gen = new OpenVret.Simulation.SignalGenerator(OpenVret.Simulation.Cohort.Draw(1, 11)[0], 5);
+    gen.Next(60, _ => 0.3);
+    var watch = Stopwatch.StartNew();
+    for (int i = 0; i < 60; i++) gen.Next(10, t => 0.3 + 0.2 * Math.Sin(t / 60));
+    Console.WriteLine($"generator: 600 s of signals in {watch.Elapsed.TotalSeconds:0.000} s = {600 / watch.Elapsed.TotalSeconds:0}x real time (target 500x)");
+    return 0;
+}
 string oracle = args.Length > 0 && !args[0].StartsWith("--") ? args[0] : Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../../shared/oracle"));
 string ecgPath = Path.Combine(oracle, "bench", "ecg_500hz_3600s.csv"), edaPath = Path.Combine(oracle, "bench", "eda_4hz_3600s.csv");
 if (!File.Exists(ecgPath)) { Console.Error.WriteLine($"bench files not found under {oracle}/bench; pass the oracle folder as the first argument"); return 2; }
