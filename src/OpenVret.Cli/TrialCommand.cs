@@ -16,8 +16,9 @@ public static class TrialCommand
         var sessions = new Option<int>("--sessions") { Description = "weekly sessions per patient", DefaultValueFactory = _ => 8 };
         var seed = new Option<int>("--seed") { Description = "random seed", DefaultValueFactory = _ => 1 };
         var json = new Option<FileInfo?>("--json") { Description = "write every outcome per policy and per patient to this JSON file" };
+        var plots = new Option<DirectoryInfo?>("--plots") { Description = "write PNG figures (fear, safety, sessions to criterion) into this folder" };
         var cmd = new Command("trial", "Run an in-silico trial: every virtual patient under every policy (paired), then a follow-up in a novel context");
-        foreach (var o in new Option[] { policies, patients, sessions, seed, json }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { policies, patients, sessions, seed, json, plots }) cmd.Options.Add(o);
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
             var options = new TrialOptions
@@ -31,6 +32,8 @@ public static class TrialCommand
             var report = TrialRunner.Run(options);
             Print(report, Console.Out);
             Console.Out.WriteLine($"{options.Patients} patients x {options.Policies.Count} policies x {options.Sessions} sessions in {sw.Elapsed.TotalSeconds:0.0} s. In-silico results are hypotheses about the model, not clinical evidence.");
+            if (parse.GetValue(plots) is DirectoryInfo d)
+                foreach (var png in TrialPlots.Write(report, d.FullName)) Console.Out.WriteLine($"written {png}");
             if (parse.GetValue(json) is FileInfo f)
             {
                 File.WriteAllText(f.FullName, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));

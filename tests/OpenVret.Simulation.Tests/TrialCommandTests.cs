@@ -1,0 +1,31 @@
+using OpenVret.Cli;
+using Xunit;
+
+namespace OpenVret.Simulation.Tests;
+
+public sealed class TrialCommandTests
+{
+    [Fact]
+    public void TrialWritesATableJsonAndPngFigures()
+    {
+        var dir = Directory.CreateTempSubdirectory("trial").FullName;
+        var json = Path.Combine(dir, "t.json");
+        var o = new StringWriter(); var e = new StringWriter();
+        var (oldOut, oldErr) = (Console.Out, Console.Error);
+        Console.SetOut(o); Console.SetError(e);
+        int code;
+        try { code = OpenVretCommand.Build().Parse(new[] { "trial", "--patients", "6", "--sessions", "2", "--json", json, "--plots", dir }).Invoke(); }
+        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
+        Assert.True(code == 0, e.ToString());
+        Assert.Contains("post_fear", o.ToString());
+        Assert.Contains("not clinical evidence", o.ToString());
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
+        Assert.Equal(18, doc.RootElement.GetProperty("Patients").GetArrayLength());
+        foreach (var png in new[] { "fear.png", "safety.png", "sessions.png" })
+        {
+            var bytes = File.ReadAllBytes(Path.Combine(dir, png));
+            Assert.True(bytes.Length > 5000);
+            Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, bytes[..4]);
+        }
+    }
+}
