@@ -49,19 +49,12 @@ public static class SessionCommand
         int seen = engine.Events.Count;
         if (!File.Exists(inputPath)) throw new ExposureInputException("input", inputPath, "file not found");
         using var reader = new StreamReader(inputPath);
-        TimeSpan? clearSince = null;
+        var therapistStandIn = new ScriptedTherapist(releaseHoldsAfter);
         foreach (var (_, update) in ExposureFiles.ReadStates(reader, Path.GetFileName(inputPath)))
         {
             clock.SetUtcNow(start + update.Elapsed);
             var events = engine.OnUpdate(update).ToList();
-            // The replayed therapist: releases a hold once no safety condition has fired for a while.
-            bool alarm = events.Any(e => e.Kind == "safety_alert") || engine.Snapshot.Sensors.Values.Any(s => s != SensorStatus.Good) || engine.Snapshot.HeadAwaySeconds > 0;
-            clearSince = alarm ? null : clearSince ?? update.Elapsed;
-            if (releaseHoldsAfter > 0 && engine.HoldActive && clearSince is TimeSpan since && (update.Elapsed - since).TotalSeconds >= releaseHoldsAfter)
-            {
-                engine.ReleaseHold($"replayed therapist: no safety condition for {releaseHoldsAfter:0} s");
-                events.Add(engine.Events[^1]);
-            }
+            events.AddRange(therapistStandIn.Observe(engine, events));
             if (mode == EngineMode.Suggest)
                 foreach (var e in events.Where(e => e.Status == ProposalStatus.Pending).ToList())
                     events.AddRange(therapist == "approve" ? engine.Approve(e.Proposal!.Id) : engine.Reject(e.Proposal!.Id, "replayed therapist rejects"));

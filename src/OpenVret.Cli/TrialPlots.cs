@@ -30,7 +30,7 @@ public static class TrialPlots
         for (int g = 0; g < groups.Length; g++)
             for (int p = 0; p < policies.Count; p++)
             {
-                var values = report.Patients.Where(x => x.Policy == policies[p]).Select(x => Value(x, groups[g].Outcome)).ToArray();
+                var values = report.Patients.Where(x => x.Policy == policies[p]).Select(x => TrialRunner.Value(x, groups[g].Outcome)).ToArray();
                 double mean = values.Average();
                 double se = values.Length > 1 ? Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Length - 1) / values.Length) : 0;
                 bars.Add(new Bar
@@ -53,10 +53,4 @@ public static class TrialPlots
         plt.SavePng(path, 900, 500);
         return path;
     }
-
-    private static double Value(PatientOutcome p, string outcome) => outcome switch
-    {
-        "post_fear" => p.PostFear, "followup_fear" => p.FollowUpFear, "sessions_to_criterion" => p.SessionsToCriterion,
-        "minutes_above_ceiling" => p.MinutesAboveCeiling, "safety_holds" => p.SafetyHolds, "alerts" => p.Alerts, _ => 0,
-    };
 }

@@ -98,7 +98,8 @@ public static class TrialRunner
             var engine = new ExposureEngine(patient, Schedulers.Create(policy), rules, new SafetyOptions(), EngineMode.SupervisedAuto, clock, seed + s,
                 TimeSpan.FromSeconds(10), expectancy, preferences, s, lastContext, startItem, highest);
             double? expectancyRating = null;
-            double trialStart = 0, clearSince = 0;
+            double trialStart = 0;
+            var therapist = new ScriptedTherapist(60);
             for (double t = 0; t <= o.SessionMinutes * 60 && !vp.DroppedOut; t += o.StepSeconds)
             {
                 var item = hierarchy[engine.CurrentItemId];
@@ -128,9 +129,7 @@ public static class TrialRunner
                     if (e.Kind == "safety_hold") holds++;
                     else if (e.Kind == "safety_alert") alerts++;
                 }
-                if (events.Any(e => e.Kind == "safety_alert") || obs.HeadAwaySeconds > 0) clearSince = t;
-                if (engine.HoldActive && t - clearSince >= 60) engine.ReleaseHold("simulated therapist: nothing fired for 60 s");
-                if (engine.Snapshot.Paused && t - clearSince >= 60) engine.Resume("simulated therapist: patient settled");
+                therapist.Observe(engine, events);
                 if (trialEnd) { trialStart = t; expectancyRating = null; }
             }
             lastContext = engine.CurrentContext;
@@ -148,7 +147,8 @@ public static class TrialRunner
             vp.DroppedOut, highest is null ? 0 : hierarchy.IndexOf(highest));
     }
 
-    private static double Value(PatientOutcome p, string outcome) => outcome switch
+    /// <summary>An outcome of a patient by its report name (see <see cref="Outcomes"/>).</summary>
+    public static double Value(PatientOutcome p, string outcome) => outcome switch
     {
         "post_fear" => p.PostFear, "followup_fear" => p.FollowUpFear, "return_of_fear" => p.ReturnOfFear,
         "sessions_to_criterion" => p.SessionsToCriterion, "minutes_above_ceiling" => p.MinutesAboveCeiling,
