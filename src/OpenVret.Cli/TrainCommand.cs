@@ -1,0 +1,75 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using OpenVret.Learning;
+using OpenVret.Learning.Datasets;
+using OpenVret.Learning.Evaluation;
+
+namespace OpenVret.Cli;
+
+/// <summary>
+/// <c>openvret train --dataset wesad|generic --data DIR --task binary --out DIR</c>: leave-one-subject-out
+/// evaluation of the arousal classifier, with and without personalisation and TEMP features.
+/// </summary>
+public static class TrainCommand
+{
+    public static Command Create()
+    {
+        var dataset = new Option<string>("--dataset") { Description = "wesad | generic", Required = true };
+        var data = new Option<DirectoryInfo>("--data") { Description = "dataset folder", Required = true };
+        var task = new Option<string>("--task") { Description = "binary (stress vs baseline + amusement)", DefaultValueFactory = _ => "binary" };
+        var model = new Option<string>("--model") { Description = "lightgbm | logistic", DefaultValueFactory = _ => "lightgbm" };
+        var output = new Option<DirectoryInfo>("--out") { Description = "report folder (metrics.json)", Required = true };
+        var window = new Option<double>("--window") { Description = "window length (s)", DefaultValueFactory = _ => 60 };
+        var hop = new Option<double>("--hop") { Description = "hop between windows (s)", DefaultValueFactory = _ => 10 };
+        var cmd = new Command("train", "Leave-one-subject-out training and evaluation of the arousal classifier");
+        foreach (var o in new Option[] { dataset, data, task, model, output, window, hop }) cmd.Options.Add(o);
+        cmd.SetAction(parse => CliErrors.Run(() =>
+        {
+            if (parse.GetValue(task) != "binary")
+                throw new OpenVret.Signals.SignalInputException("task", parse.GetValue(task)!, "only 'binary' is implemented so far (three-class is not yet)");
+            var kind = parse.GetValue(model) switch
+            {
+                "lightgbm" => ModelKind.LightGbm, "logistic" => ModelKind.Logistic,
+                var m => throw new OpenVret.Signals.SignalInputException("model", m!, "lightgbm or logistic"),
+            };
+            var sw = Stopwatch.StartNew();
+            var ds = parse.GetValue(dataset) switch
+            {
+                "wesad" => WesadLoader.Load(parse.GetValue(data)!.FullName),
+                "generic" => GenericLoader.Load(parse.GetValue(data)!.FullName),
+                var d => throw new OpenVret.Signals.SignalInputException("dataset", d!, "wesad or generic"),
+            };
+            foreach (var p in ds.Problems) Console.Error.WriteLine($"note: {p}");
+            var windows = new Dictionary<string, List<LabelledWindow>>();
+            foreach (var s in ds.Subjects) windows[s.Id] = WindowTable.Build(s, parse.GetValue(window), parse.GetValue(hop));
+            Console.Out.WriteLine($"{ds.Subjects.Count} subjects, {windows.Values.Sum(w => w.Count)} windows ({parse.GetValue(window)} s, hop {parse.GetValue(hop)} s) in {sw.Elapsed.TotalSeconds:0} s");
+            var runs = new List<(string Name, LosoResult Result)>();
+            foreach (var (name, personalize, temp) in new[] { ("personalised, with TEMP", true, true), ("personalised, without TEMP", true, false), ("not personalised, with TEMP", false, true), ("not personalised, without TEMP", false, false) })
+                runs.Add((name, Loso.Run(ds.Subjects, windows, new LosoOptions { Model = kind, Personalize = personalize, UseTemperature = temp })));
+            Console.Out.WriteLine($"{"configuration",-32} {"macroF1",8} {"95% CI (subjects)",18} {"balAcc",7} {"acc",6} {"AUROC",6} {"ECE",6} {"Brier",6} {"worst subject F1",18}");
+            foreach (var (name, r) in runs)
+            {
+                var worst = r.PerSubject.OrderBy(s => s.Metrics.MacroF1).First();
+                Console.Out.WriteLine($"{name,-32} {r.Pooled.MacroF1,8:0.000} {$"[{r.MacroF1Ci.Low:0.000}, {r.MacroF1Ci.High:0.000}]",18} {r.Pooled.BalancedAccuracy,7:0.000} {r.Pooled.Accuracy,6:0.000} {r.Pooled.Auroc,6:0.000} {r.Pooled.Ece,6:0.000} {r.Pooled.Brier,6:0.000} {$"{worst.Subject} {worst.Metrics.MacroF1:0.000}",18}");
+            }
+            var dir = parse.GetValue(output)!.FullName;
+            Directory.CreateDirectory(dir);
+            var main = runs[0].Result;
+            var doc = new
+            {
+                task = "binary", positive = "stress", model = kind.ToString(), dataset = ds.Name, configuration = runs[0].Name,
+                macro_f1 = main.Pooled.MacroF1, balanced_accuracy = main.Pooled.BalancedAccuracy, accuracy = main.Pooled.Accuracy, auroc = main.Pooled.Auroc,
+                ece = main.Pooled.Ece, brier = main.Pooled.Brier, n_windows = main.Pooled.N, n_subjects = main.PerSubject.Count,
+                macro_f1_ci95 = new[] { main.MacroF1Ci.Low, main.MacroF1Ci.High }, threshold_mean = main.MeanThreshold,
+                confusion = new[] { new[] { main.Pooled.Confusion[0, 0], main.Pooled.Confusion[0, 1] }, new[] { main.Pooled.Confusion[1, 0], main.Pooled.Confusion[1, 1] } },
+                per_subject = main.PerSubject.Select(s => new { subject = s.Subject, macro_f1 = s.Metrics.MacroF1, balanced_accuracy = s.Metrics.BalancedAccuracy, n = s.Metrics.N, attributes = s.Attributes }),
+                configurations = runs.Select(r => new { name = r.Name, macro_f1 = r.Result.Pooled.MacroF1, balanced_accuracy = r.Result.Pooled.BalancedAccuracy, auroc = r.Result.Pooled.Auroc, ece = r.Result.Pooled.Ece }),
+                seconds = sw.Elapsed.TotalSeconds,
+            };
+            File.WriteAllText(Path.Combine(dir, "metrics.json"), JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
+            Console.Out.WriteLine($"written {Path.Combine(dir, "metrics.json")}; total {sw.Elapsed.TotalSeconds:0} s");
+        }));
+        return cmd;
+    }
+}
