@@ -49,9 +49,10 @@ public static class WindowTable
 }
 
 /// <summary>
-/// Per-subject robust scaling from the calibration period only, as it would happen live: median and
-/// inter-quartile range of each feature over the first minutes of rest, then (x - median) / IQR, clipped to
-/// +-10 so a nearly flat baseline cannot produce enormous values.
+/// Per-subject centring on the calibration period only, as it would happen live: each feature minus its
+/// median over the first minutes of rest. Dividing by the spread as well was worse (macro-F1 0.872 vs
+/// 0.912, logistic, WESAD): five minutes of heavily overlapping windows give a spread too small and
+/// noisy to scale by.
 /// </summary>
 public static class Personalization
 {
@@ -60,19 +61,15 @@ public static class Personalization
         var calib = subjectWindows.Where(w => w.InCalibration).ToList();
         if (calib.Count < 3) return subjectWindows.ToList();
         int n = subjectWindows[0].Features.Length;
-        var median = new float[n]; var scale = new float[n];
+        var median = new float[n];
         for (int i = 0; i < n; i++)
         {
             var v = calib.Select(w => w.Features[i]).Where(float.IsFinite).OrderBy(x => x).ToArray();
-            if (v.Length == 0) { median[i] = float.NaN; scale[i] = 1; continue; }
-            median[i] = v[v.Length / 2];
-            float iqr = v[(int)(0.75 * (v.Length - 1))] - v[(int)(0.25 * (v.Length - 1))];
-            float mad = v.Select(x => Math.Abs(x - median[i])).OrderBy(x => x).ElementAt(v.Length / 2);
-            scale[i] = Math.Max(Math.Max(iqr, 1.4826f * mad), 1e-3f + 0.05f * Math.Abs(median[i]));
+            median[i] = v.Length == 0 ? float.NaN : v[v.Length / 2];
         }
         return subjectWindows.Select(w => w with
         {
-            Features = w.Features.Select((x, i) => float.IsFinite(x) && float.IsFinite(median[i]) ? Math.Clamp((x - median[i]) / scale[i], -10f, 10f) : x).ToArray(),
+            Features = w.Features.Select((x, i) => float.IsFinite(x) && float.IsFinite(median[i]) ? x - median[i] : x).ToArray(),
         }).ToList();
     }
 }
