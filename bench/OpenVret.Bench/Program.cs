@@ -5,7 +5,23 @@ using OpenVret.Signals.Eda;
 using OpenVret.Signals.Readers;
 
 // CLI bench: NeuroKit2 reference times (../shared/oracle/TIMINGS.md) vs ours on the same files, median of 5 runs.
-// Usage: dotnet run -c Release --project bench/OpenVret.Bench [-- ORACLE_DIR] [--memory | --streaming | --generator]
+// Usage: dotnet run -c Release --project bench/OpenVret.Bench [-- ORACLE_DIR] [--memory | --streaming | --generator | --estimator MODEL_DIR]
+if (args.Contains("--estimator"))
+{
+    // Live inference: one feature vector to calibrated probability, level, uncertainty and top-3 contributions.
+    var est = new OpenVret.Learning.ArousalEstimator(OpenVret.Learning.ArousalModel.Load(args.SkipWhile(a => a != "--estimator").Skip(1).FirstOrDefault() ?? "models/arousal-wesad-wrist-binary"));
+    var names = OpenVret.Learning.WindowTable.FeatureNames;
+    var rng = new Random(1);
+    IReadOnlyDictionary<string, double> V() => names.ToDictionary(n => n, _ => rng.NextDouble());
+    est.Calibrate(Enumerable.Range(0, 10).Select(_ => V()));
+    var vectors = Enumerable.Range(0, 1000).Select(_ => V()).ToArray();
+    for (int i = 0; i < 2000; i++) est.Estimate(vectors[i % 1000]);
+    var times = new List<double>();
+    foreach (var v in vectors) { var w = Stopwatch.StartNew(); est.Estimate(v); times.Add(w.Elapsed.TotalMicroseconds); }
+    times.Sort();
+    Console.WriteLine($"estimator: median {times[500]:0.0} us, p99 {times[990]:0.0} us per estimate (target median < 50 us)");
+    return 0;
+}
 if (args.Contains("--generator"))
 {
     // Signal-level virtual patient: ECG 250 + PPG 64 + EDA 4 + RSP 25 + TEMP 4 + ACC 3x32 Hz, one core.

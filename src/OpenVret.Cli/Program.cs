@@ -16,6 +16,7 @@ namespace OpenVret.Cli
             root.Subcommands.Add(SessionCommand.Create());
             root.Subcommands.Add(TrialCommand.Create());
             root.Subcommands.Add(TrainCommand.Create());
+            root.Subcommands.Add(EvaluateCommand.Create());
             return root;
         }
     }

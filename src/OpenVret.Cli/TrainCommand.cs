@@ -56,19 +56,21 @@ public static class TrainCommand
             var dir = parse.GetValue(output)!.FullName;
             Directory.CreateDirectory(dir);
             var main = runs[0].Result;
-            var doc = new
+            var subgroups = ModelReport.Subgroups(main.PerSubject, main.Predictions, main.Pooled.MacroF1);
+            foreach (var g in subgroups.Where(g => g.Flagged)) Console.Out.WriteLine($"subgroup flagged: {g.Attribute} = {g.Value}: macro-F1 {g.MacroF1:0.000} vs overall {main.Pooled.MacroF1:0.000}");
+            ModelReport.WriteMetrics(Path.Combine(dir, "metrics.json"), "binary", ds.Name, runs[0].Name, main.Pooled, main.PerSubject, main.MacroF1Ci, subgroups,
+                new { model = kind.ToString(), threshold_mean = main.MeanThreshold, configurations = runs.Select(r => new { name = r.Name, macro_f1 = r.Result.Pooled.MacroF1, balanced_accuracy = r.Result.Pooled.BalancedAccuracy, auroc = r.Result.Pooled.Auroc, ece = r.Result.Pooled.Ece }), seconds = sw.Elapsed.TotalSeconds });
+            ModelReport.Reliability(main.Predictions, Path.Combine(dir, "reliability.png"), $"Reliability, LOSO ({runs[0].Name}), ECE {main.Pooled.Ece:0.000}");
+            if (kind == ModelKind.Logistic)
             {
-                task = "binary", positive = "stress", model = kind.ToString(), dataset = ds.Name, configuration = runs[0].Name,
-                macro_f1 = main.Pooled.MacroF1, balanced_accuracy = main.Pooled.BalancedAccuracy, accuracy = main.Pooled.Accuracy, auroc = main.Pooled.Auroc,
-                ece = main.Pooled.Ece, brier = main.Pooled.Brier, n_windows = main.Pooled.N, n_subjects = main.PerSubject.Count,
-                macro_f1_ci95 = new[] { main.MacroF1Ci.Low, main.MacroF1Ci.High }, threshold_mean = main.MeanThreshold,
-                confusion = new[] { new[] { main.Pooled.Confusion[0, 0], main.Pooled.Confusion[0, 1] }, new[] { main.Pooled.Confusion[1, 0], main.Pooled.Confusion[1, 1] } },
-                per_subject = main.PerSubject.Select(s => new { subject = s.Subject, macro_f1 = s.Metrics.MacroF1, balanced_accuracy = s.Metrics.BalancedAccuracy, n = s.Metrics.N, attributes = s.Attributes }),
-                configurations = runs.Select(r => new { name = r.Name, macro_f1 = r.Result.Pooled.MacroF1, balanced_accuracy = r.Result.Pooled.BalancedAccuracy, auroc = r.Result.Pooled.Auroc, ece = r.Result.Pooled.Ece }),
-                seconds = sw.Elapsed.TotalSeconds,
-            };
-            File.WriteAllText(Path.Combine(dir, "metrics.json"), JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
-            Console.Out.WriteLine($"written {Path.Combine(dir, "metrics.json")}; total {sw.Elapsed.TotalSeconds:0} s");
+                var model = ArousalModel.Train(ds.Subjects, windows, ds.Name);
+                model.Save(Path.Combine(dir, "arousal-model.json"));
+                ModelReport.ModelCard(dir, model, main, runs, subgroups,
+                    $"openvret train --dataset {parse.GetValue(dataset)} --data <WESAD folder> --task binary --model logistic --out {parse.GetValue(output)!.Name}");
+                Console.Out.WriteLine($"written {Path.Combine(dir, "arousal-model.json")}, model-card.md, model-card.json");
+            }
+            else Console.Out.WriteLine("note: only the logistic model is saved as a deployable model (LightGBM is evaluated, not saved)");
+            Console.Out.WriteLine($"written {Path.Combine(dir, "metrics.json")}, reliability.png; total {sw.Elapsed.TotalSeconds:0} s");
         }));
         return cmd;
     }

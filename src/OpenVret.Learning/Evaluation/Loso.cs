@@ -77,7 +77,7 @@ public static class Loso
         ids.SelectMany(i => prepared[i]).Where(w => !w.PoorQuality).Select(w => (w.Features, w.Label == o.Positive)).ToList();
 
     /// <summary>The threshold that maximises balanced accuracy on the calibration subjects.</summary>
-    private static double BestThreshold(List<(double P, bool Truth)> c)
+    public static double BestThreshold(List<(double P, bool Truth)> c)
     {
         double best = 0.5, bestScore = -1;
         for (double t = 0.05; t <= 0.95; t += 0.01)

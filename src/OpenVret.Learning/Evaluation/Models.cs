@@ -1,9 +1,29 @@
 using Microsoft.ML;
+using Microsoft.ML.Calibrators;
 using Microsoft.ML.Data;
+using Microsoft.ML.Trainers;
+using Microsoft.ML.Transforms;
 
 namespace OpenVret.Learning.Evaluation;
 
 public enum ModelKind { LightGbm, Logistic }
+
+/// <summary>
+/// A logistic model as plain numbers, trained by ML.NET (L-BFGS logistic regression on mean-imputed,
+/// mean/variance-normalised features) and read back: score = sum w_i ((x_i - offset_i) * scale_i) + b.
+/// Scoring is a dot product (live inference in well under a microsecond), and contributions are exact.
+/// </summary>
+public sealed record LinearModel(float[] Means, float[] Offset, float[] Scale, float[] Weights, float Bias)
+{
+    public double Score(ReadOnlySpan<float> x)
+    {
+        double s = Bias;
+        for (int i = 0; i < Weights.Length; i++) s += Weights[i] * Standardised(x[i], i);
+        return s;
+    }
+
+    public double Standardised(float x, int i) => ((float.IsFinite(x) ? x : Means[i]) - Offset[i]) * Scale[i];
+}
 
 /// <summary>An ML.NET binary classifier over feature vectors; returns raw scores (calibration happens outside).</summary>
 public sealed class ScoreModel
@@ -15,10 +35,11 @@ public sealed class ScoreModel
     }
     private sealed class Output { public float Score { get; set; } }
 
-    private readonly PredictionEngine<Row, Output> _engine;
+    private readonly PredictionEngine<Row, Output>? _engine;
+    public LinearModel? Linear { get; }
     public int FeatureCount { get; }
 
-    private ScoreModel(PredictionEngine<Row, Output> engine, int n) { _engine = engine; FeatureCount = n; }
+    private ScoreModel(PredictionEngine<Row, Output>? engine, LinearModel? linear, int n) { _engine = engine; Linear = linear; FeatureCount = n; }
 
     public static ScoreModel Train(IReadOnlyList<(float[] Features, bool Label)> data, ModelKind kind, int seed)
     {
@@ -26,24 +47,32 @@ public sealed class ScoreModel
         int n = data[0].Features.Length;
         var schema = SchemaDefinition.Create(typeof(Row));
         schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, n);
-        var view = ml.Data.LoadFromEnumerable(data.Select(d => new Row { Label = d.Label, Features = d.Features }), schema);
-        IEstimator<ITransformer> pipeline = kind switch
+        if (kind == ModelKind.Logistic)
         {
-            // Gradient-boosted trees handle missing values natively.
-            ModelKind.LightGbm => ml.BinaryClassification.Trainers.LightGbm(new Microsoft.ML.Trainers.LightGbm.LightGbmBinaryTrainer.Options
+            // Missing values replaced by the training mean here, so that the model is fully described by numbers.
+            var means = new float[n];
+            for (int i = 0; i < n; i++)
             {
-                NumberOfIterations = 150, LearningRate = 0.05, NumberOfLeaves = 15, MinimumExampleCountPerLeaf = 20, Seed = seed,
-                Silent = true, NumberOfThreads = 1,
-            }),
-            // Logistic regression: missing values replaced by the training mean, features scaled to mean 0 / variance 1.
-            _ => ml.Transforms.ReplaceMissingValues("Features", replacementMode: Microsoft.ML.Transforms.MissingValueReplacingEstimator.ReplacementMode.Mean)
-                .Append(ml.Transforms.NormalizeMeanVariance("Features"))
-                .Append(ml.BinaryClassification.Trainers.LbfgsLogisticRegression(l2Regularization: 1f)),
-        };
-        var model = pipeline.Fit(view);
-        var engine = ml.Model.CreatePredictionEngine<Row, Output>(model, inputSchemaDefinition: schema);
-        return new ScoreModel(engine, n);
+                var v = data.Select(d => d.Features[i]).Where(float.IsFinite).ToArray();
+                means[i] = v.Length > 0 ? v.Average() : 0;
+            }
+            var filled = data.Select(d => new Row { Label = d.Label, Features = d.Features.Select((x, i) => float.IsFinite(x) ? x : means[i]).ToArray() });
+            var view = ml.Data.LoadFromEnumerable(filled, schema);
+            var pipeline = ml.Transforms.NormalizeMeanVariance("Features").Append(ml.BinaryClassification.Trainers.LbfgsLogisticRegression(l2Regularization: 1f));
+            var model = pipeline.Fit(view);
+            var normalizer = (model.First() as NormalizingTransformer)!.GetNormalizerModelParameters(0) as NormalizingTransformer.AffineNormalizerModelParameters<System.Collections.Immutable.ImmutableArray<float>>;
+            var lr = model.LastTransformer.Model.SubModel;
+            var linear = new LinearModel(means, normalizer!.Offset.IsDefaultOrEmpty ? new float[n] : normalizer.Offset.ToArray(), normalizer.Scale.ToArray(), lr.Weights.ToArray(), lr.Bias);
+            return new ScoreModel(null, linear, n);
+        }
+        var lgbmView = ml.Data.LoadFromEnumerable(data.Select(d => new Row { Label = d.Label, Features = d.Features }), schema);
+        // Gradient-boosted trees handle missing values natively.
+        var trees = ml.BinaryClassification.Trainers.LightGbm(new Microsoft.ML.Trainers.LightGbm.LightGbmBinaryTrainer.Options
+        {
+            NumberOfIterations = 150, LearningRate = 0.05, NumberOfLeaves = 15, MinimumExampleCountPerLeaf = 20, Seed = seed, Silent = true, NumberOfThreads = 1,
+        }).Fit(lgbmView);
+        return new ScoreModel(ml.Model.CreatePredictionEngine<Row, Output>(trees, inputSchemaDefinition: schema), null, n);
     }
 
-    public double Score(float[] features) => _engine.Predict(new Row { Features = features }).Score;
+    public double Score(float[] features) => Linear is not null ? Linear.Score(features) : _engine!.Predict(new Row { Features = features }).Score;
 }
