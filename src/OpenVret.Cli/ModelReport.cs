@@ -91,6 +91,11 @@ public static class ModelReport
         md.AppendLine();
         md.AppendLine($"Deployed configuration: {configurations[0].Name}; macro-F1 95 % CI over subjects [{main.MacroF1Ci.Low:0.000}, {main.MacroF1Ci.High:0.000}]; worst subject {main.PerSubject.MinBy(s => s.Metrics.MacroF1)!.Subject} ({main.PerSubject.Min(s => s.Metrics.MacroF1):0.000}). Reliability diagram: reliability.png.");
         md.AppendLine();
+        md.AppendLine("## What the model relies on (permutation importance: drop in LOSO AUROC when a feature is shuffled)");
+        md.AppendLine("| feature | AUROC drop |");
+        md.AppendLine("|---|---|");
+        foreach (var (f, d) in main.PermutationImportance.Take(10)) md.AppendLine($"| {f} | {d:0.000} |");
+        md.AppendLine();
         md.AppendLine("## Subgroups (flagged when macro-F1 is more than 10 points below the overall)");
         md.AppendLine("| attribute | value | subjects | windows | macro-F1 | balanced accuracy | flagged |");
         md.AppendLine("|---|---|---|---|---|---|---|");
@@ -108,7 +113,7 @@ public static class ModelReport
         {
             model.Name, model.Task, model.Features, model.Threshold, model.LevelCutPoints, model.TrainedOn, model.Licence,
             evaluation = configurations.Select(c => new { c.Name, c.Result.Pooled.MacroF1, c.Result.Pooled.BalancedAccuracy, c.Result.Pooled.Auroc, c.Result.Pooled.Ece, c.Result.Pooled.Brier }),
-            subgroups, command,
+            subgroups, permutation_importance = main.PermutationImportance, command,
         }, new JsonSerializerOptions { WriteIndented = true }));
     }
 }

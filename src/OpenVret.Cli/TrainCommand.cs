@@ -17,7 +17,7 @@ public static class TrainCommand
     {
         var dataset = new Option<string>("--dataset") { Description = "wesad | generic", Required = true };
         var data = new Option<DirectoryInfo>("--data") { Description = "dataset folder", Required = true };
-        var task = new Option<string>("--task") { Description = "binary (stress vs baseline + amusement)", DefaultValueFactory = _ => "binary" };
+        var task = new Option<string>("--task") { Description = "binary (stress vs baseline + amusement) | three-class (baseline / stress / amusement)", DefaultValueFactory = _ => "binary" };
         var model = new Option<string>("--model") { Description = "lightgbm | logistic", DefaultValueFactory = _ => "lightgbm" };
         var output = new Option<DirectoryInfo>("--out") { Description = "report folder (metrics.json)", Required = true };
         var window = new Option<double>("--window") { Description = "window length (s)", DefaultValueFactory = _ => 60 };
@@ -26,8 +26,8 @@ public static class TrainCommand
         foreach (var o in new Option[] { dataset, data, task, model, output, window, hop }) cmd.Options.Add(o);
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
-            if (parse.GetValue(task) != "binary")
-                throw new OpenVret.Signals.SignalInputException("task", parse.GetValue(task)!, "only 'binary' is implemented so far (three-class is not yet)");
+            if (parse.GetValue(task) is not ("binary" or "three-class"))
+                throw new OpenVret.Signals.SignalInputException("task", parse.GetValue(task)!, "binary or three-class");
             var kind = parse.GetValue(model) switch
             {
                 "lightgbm" => ModelKind.LightGbm, "logistic" => ModelKind.Logistic,
@@ -44,6 +44,34 @@ public static class TrainCommand
             var windows = new Dictionary<string, List<LabelledWindow>>();
             foreach (var s in ds.Subjects) windows[s.Id] = WindowTable.Build(s, parse.GetValue(window), parse.GetValue(hop));
             Console.Out.WriteLine($"{ds.Subjects.Count} subjects, {windows.Values.Sum(w => w.Count)} windows ({parse.GetValue(window)} s, hop {parse.GetValue(hop)} s) in {sw.Elapsed.TotalSeconds:0} s");
+            if (parse.GetValue(task) == "three-class")
+            {
+                var dir3 = parse.GetValue(output)!.FullName;
+                Directory.CreateDirectory(dir3);
+                var results = new List<object>();
+                Console.Out.WriteLine($"{"configuration",-28} {"macroF1",8} {"balAcc",7} {"acc",6} {"worst subject",16}");
+                foreach (var (name, personalize) in new[] { ("personalised", true), ("not personalised", false) })
+                {
+                    var (pooled, per) = MulticlassLoso.Run(ds.Subjects, windows, kind, personalize);
+                    var worst = per.MinBy(p => p.Metrics.MacroF1);
+                    Console.Out.WriteLine($"{name,-28} {pooled.MacroF1,8:0.000} {pooled.BalancedAccuracy,7:0.000} {pooled.Accuracy,6:0.000} {$"{worst.Subject} {worst.Metrics.MacroF1:0.000}",16}");
+                    results.Add(new
+                    {
+                        configuration = name, macro_f1 = pooled.MacroF1, balanced_accuracy = pooled.BalancedAccuracy, accuracy = pooled.Accuracy, n_windows = pooled.N,
+                        n_subjects = per.Count, classes = pooled.Classes,
+                        confusion = Enumerable.Range(0, 3).Select(i => Enumerable.Range(0, 3).Select(j => pooled.Confusion[i, j]).ToArray()).ToArray(),
+                        per_subject = per.Select(p => new { subject = p.Subject, macro_f1 = p.Metrics.MacroF1, balanced_accuracy = p.Metrics.BalancedAccuracy, n = p.Metrics.N }),
+                    });
+                }
+                var first = (dynamic)results[0];
+                File.WriteAllText(Path.Combine(dir3, "metrics.json"), System.Text.Json.JsonSerializer.Serialize(new
+                {
+                    task = "three-class", model = kind.ToString(), dataset = ds.Name, macro_f1 = first.macro_f1, balanced_accuracy = first.balanced_accuracy, accuracy = first.accuracy,
+                    n_windows = first.n_windows, n_subjects = first.n_subjects, per_subject = first.per_subject, configurations = results, seconds = sw.Elapsed.TotalSeconds,
+                }, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+                Console.Out.WriteLine($"written {Path.Combine(dir3, "metrics.json")}; total {sw.Elapsed.TotalSeconds:0} s");
+                return;
+            }
             var runs = new List<(string Name, LosoResult Result)>();
             foreach (var (name, personalize, temp) in new[] { ("personalised, with TEMP", true, true), ("personalised, without TEMP", true, false), ("not personalised, with TEMP", false, true), ("not personalised, without TEMP", false, false) })
                 runs.Add((name, Loso.Run(ds.Subjects, windows, new LosoOptions { Model = kind, Personalize = personalize, UseTemperature = temp })));

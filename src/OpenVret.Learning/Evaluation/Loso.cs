@@ -20,7 +20,8 @@ public sealed record SubjectResult(string Subject, BinaryMetrics Metrics, IReadO
 public sealed record Fold(string Test, IReadOnlyList<string> Training);
 
 public sealed record LosoResult(LosoOptions Options, BinaryMetrics Pooled, IReadOnlyList<SubjectResult> PerSubject, IReadOnlyList<Prediction> Predictions,
-    double MeanThreshold, (double Low, double High) MacroF1Ci, (double Low, double High) BalancedAccuracyCi, IReadOnlyList<Fold> Folds);
+    double MeanThreshold, (double Low, double High) MacroF1Ci, (double Low, double High) BalancedAccuracyCi, IReadOnlyList<Fold> Folds,
+    IReadOnlyDictionary<string, double> PermutationImportance);
 
 /// <summary>
 /// Leave-one-subject-out: for each subject, a model is trained on the others. Platt calibration and the
@@ -44,6 +45,9 @@ public static class Loso
         var perSubject = new List<SubjectResult>();
         var thresholds = new List<double>();
         var folds = new List<Fold>();
+        // Permutation importance (Breiman 2001; Fisher et al. 2019), computed on each held-out subject: the
+        // drop in pooled AUROC when one feature is shuffled among that subject's windows.
+        var permuted = columns.Select(_ => new List<Prediction>()).ToArray();
         foreach (var test in ids)
         {
             var train = ids.Where(i => i != test).ToList();
@@ -65,12 +69,26 @@ public static class Loso
                 .Select(w => { double p = platt.Probability(model.Score(w.Features)); return new Prediction(test, w.Label == o.Positive, p, p >= threshold); })
                 .ToList();
             if (testPreds.Count == 0) continue;
+            var scored = prepared[test].Where(w => !w.InCalibration).ToList();
+            var shuffleRng = new Random(o.Seed + 7);
+            for (int j = 0; j < columns.Length; j++)
+            {
+                var values = scored.Select(w => w.Features[j]).OrderBy(_ => shuffleRng.Next()).ToArray();
+                for (int i = 0; i < scored.Count; i++)
+                {
+                    var x = (float[])scored[i].Features.Clone();
+                    x[j] = values[i];
+                    permuted[j].Add(testPreds[i] with { Probability = platt.Probability(model.Score(x)) });
+                }
+            }
             predictions.AddRange(testPreds);
             perSubject.Add(new SubjectResult(test, BinaryMetrics.Of(testPreds), subjects.First(s => s.Id == test).Attributes));
         }
         var pooled = BinaryMetrics.Of(predictions);
+        var importance = columns.Select((c, j) => (Name: WindowTable.FeatureNames[c], Drop: pooled.Auroc - BinaryMetrics.AurocOf(permuted[j])))
+            .OrderByDescending(x => x.Drop).ToDictionary(x => x.Name, x => x.Drop);
         return new LosoResult(o, pooled, perSubject, predictions, thresholds.Average(),
-            BootstrapOverSubjects(perSubject, r => r.Metrics.MacroF1, o.Seed), BootstrapOverSubjects(perSubject, r => r.Metrics.BalancedAccuracy, o.Seed + 1), folds);
+            BootstrapOverSubjects(perSubject, r => r.Metrics.MacroF1, o.Seed), BootstrapOverSubjects(perSubject, r => r.Metrics.BalancedAccuracy, o.Seed + 1), folds, importance);
     }
 
     private static List<(float[] Features, bool Label)> Rows(Dictionary<string, List<LabelledWindow>> prepared, IEnumerable<string> ids, LosoOptions o) =>
