@@ -105,7 +105,7 @@ public static class ModelReport
         md.AppendLine("- 15 subjects from one lab and one protocol; subgroups have 1-12 subjects, so subgroup figures are fragile.");
         md.AppendLine("- TEMP partly encodes time (baseline always comes first): without TEMP macro-F1 drops (see the table).");
         md.AppendLine("- Wrist BVP is noisy under motion; windows with poor pulse quality or motion are excluded from training but scored live (with higher uncertainty when features are missing).");
-        md.AppendLine("- A wrist model trained on WESAD alone has been seen to fall to AUROC about 0.6 on another lab's data (data README): validate externally (`openvret evaluate`) before clinical use.");
+        md.AppendLine("- A wrist model trained on WESAD alone has been seen to fall to AUROC about 0.6 on another lab's data (data README). On 9 simulated patients from three sites (`openvret simulate-dataset`), this model kept AUROC 0.96, but ECE rose to 0.11 and two subjects of one site fell to macro-F1 about 0.5. Validate externally (`openvret evaluate`) before clinical use.");
         md.AppendLine();
         md.AppendLine($"## Reproduce\n    {command}");
         File.WriteAllText(Path.Combine(folder, "model-card.md"), md.ToString());

@@ -15,6 +15,7 @@ namespace OpenVret.Cli
             root.Subcommands.Add(FeaturesCommand.Create());
             root.Subcommands.Add(SessionCommand.Create());
             root.Subcommands.Add(TrialCommand.Create());
+            root.Subcommands.Add(TrialCommand.CreateDataset());
             root.Subcommands.Add(TrainCommand.Create());
             root.Subcommands.Add(EvaluateCommand.Create());
             return root;

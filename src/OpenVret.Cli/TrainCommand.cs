@@ -75,6 +75,9 @@ public static class TrainCommand
             var runs = new List<(string Name, LosoResult Result)>();
             foreach (var (name, personalize, temp) in new[] { ("personalised, with TEMP", true, true), ("personalised, without TEMP", true, false), ("not personalised, with TEMP", false, true), ("not personalised, without TEMP", false, false) })
                 runs.Add((name, Loso.Run(ds.Subjects, windows, new LosoOptions { Model = kind, Personalize = personalize, UseTemperature = temp })));
+            // Users with fewer sensors: the same model family trained and tested with only some modalities.
+            foreach (var (name, modalities) in new[] { ("personalised, EDA only", new[] { "EDA." }), ("personalised, pulse (PPG) only", new[] { "PPG." }), ("personalised, EDA + pulse", new[] { "EDA.", "PPG." }) })
+                runs.Add((name, Loso.Run(ds.Subjects, windows, new LosoOptions { Model = kind, AvailableModalities = modalities })));
             Console.Out.WriteLine($"{"configuration",-32} {"macroF1",8} {"95% CI (subjects)",18} {"balAcc",7} {"acc",6} {"AUROC",6} {"ECE",6} {"Brier",6} {"worst subject F1",18}");
             foreach (var (name, r) in runs)
             {

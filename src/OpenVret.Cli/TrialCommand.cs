@@ -43,6 +43,22 @@ public static class TrialCommand
         return cmd;
     }
 
+    /// <summary><c>openvret simulate-dataset --out ROOT --subjects N --seed S</c>: virtual patients in the generic labelled layout.</summary>
+    public static Command CreateDataset()
+    {
+        var output = new Option<DirectoryInfo>("--out") { Description = "folder to write ROOT/labels.csv and ROOT/<subject>/E4 files into", Required = true };
+        var subjects = new Option<int>("--subjects") { Description = "number of simulated subjects (sites rotate)", DefaultValueFactory = _ => 9 };
+        var seed = new Option<int>("--seed") { Description = "random seed", DefaultValueFactory = _ => 1 };
+        var cmd = new Command("simulate-dataset", "Write simulated subjects (3 sites) in the generic labelled layout, for external checks of models");
+        foreach (var o in new Option[] { output, subjects, seed }) cmd.Options.Add(o);
+        cmd.SetAction(parse => CliErrors.Run(() =>
+        {
+            SimulatedDataset.Write(parse.GetValue(output)!.FullName, parse.GetValue(subjects), parse.GetValue(seed));
+            Console.Out.WriteLine($"written {parse.GetValue(subjects)} simulated subjects to {parse.GetValue(output)!.FullName}");
+        }));
+        return cmd;
+    }
+
     public static void Print(TrialReport report, TextWriter o)
     {
         o.WriteLine($"reference policy: {report.ReferencePolicy}; differences are paired (policy - reference) with bootstrap 95 % CI and Cohen's dz");

@@ -97,6 +97,10 @@ public sealed class ArousalEstimator(ArousalModel model) : IArousalEstimator
         Calibrated = true;
     }
 
+    /// <summary>Estimates from the streaming extractor's output directly (single-channel or prefixed names).</summary>
+    public ArousalEstimate Estimate(OpenVret.Signals.FeatureSet features) =>
+        Estimate(features.Values.ToDictionary(kv => kv.Key, kv => kv.Value));
+
     public ArousalEstimate Estimate(IReadOnlyDictionary<string, double> features)
     {
         if (!Calibrated) throw new SignalInputException("estimator", "not calibrated", "run the baseline step first (Calibrate)");

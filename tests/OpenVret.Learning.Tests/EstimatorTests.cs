@@ -85,3 +85,24 @@ public sealed class EstimatorTests(ITestOutputHelper output)
         Assert.True(File.Exists(Path.Combine(out_, "reliability.png")));
     }
 }
+
+public sealed class SimulatedExternalTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void TheShippedModelIsCheckedOnSimulatedSubjectsFromOtherSites()
+    {
+        var d = new DirectoryInfo(AppContext.BaseDirectory);
+        while (d is not null && !File.Exists(Path.Combine(d.FullName, "OpenVret.slnx"))) d = d.Parent;
+        var model = ArousalModel.Load(Path.Combine(d!.FullName, "models", "arousal-wesad-wrist-binary"));
+        var root = Directory.CreateTempSubdirectory("simext").FullName;
+        OpenVret.Simulation.SimulatedDataset.Write(root, 3, 5);
+        var ds = GenericLoader.Load(root);
+        Assert.Equal(3, ds.Subjects.Count);
+        Assert.All(ds.Subjects, s => Assert.Equal(new[] { "baseline", "stress", "amusement" }, s.Segments.Select(x => x.Label)));
+        var (preds, per, notEvaluable) = EvaluateCommand.Evaluate(model, ds);
+        Assert.Empty(notEvaluable);
+        var m = Evaluation.BinaryMetrics.Of(preds);
+        output.WriteLine($"simulated external: macro-F1 {m.MacroF1:0.000}, AUROC {m.Auroc:0.000}, ECE {m.Ece:0.000}");
+        Assert.True(m.Auroc > 0.8, $"AUROC {m.Auroc:0.000}: stress windows should rank above rest on simulated physiology");
+    }
+}

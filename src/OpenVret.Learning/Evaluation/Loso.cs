@@ -7,6 +7,8 @@ public sealed record LosoOptions
     public ModelKind Model { get; init; } = ModelKind.LightGbm;
     public bool Personalize { get; init; } = true;
     public bool UseTemperature { get; init; } = true;
+    /// <summary>Feature-name prefixes the user's devices provide (e.g. "EDA." only); the others are missing for every window. Null = all.</summary>
+    public IReadOnlyList<string>? AvailableModalities { get; init; }
     /// <summary>Labels counted as the positive class (binary task: stress vs everything else in <see cref="Labels"/>).</summary>
     public string Positive { get; init; } = "stress";
     public IReadOnlyList<string> Labels { get; init; } = new[] { "baseline", "stress", "amusement" };
@@ -39,7 +41,7 @@ public static class Loso
         var prepared = windows.ToDictionary(kv => kv.Key, kv =>
             (o.Personalize ? Personalization.Apply(kv.Value) : kv.Value)
                 .Where(w => o.Labels.Contains(w.Label))
-                .Select(w => w with { Features = columns.Select(c => w.Features[c]).ToArray() }).ToList());
+                .Select(w => w with { Features = columns.Select(c => Available(o, WindowTable.FeatureNames[c]) ? w.Features[c] : float.NaN).ToArray() }).ToList());
         var ids = subjects.Select(s => s.Id).Where(prepared.ContainsKey).ToList();
         var predictions = new List<Prediction>();
         var perSubject = new List<SubjectResult>();
@@ -90,6 +92,8 @@ public static class Loso
         return new LosoResult(o, pooled, perSubject, predictions, thresholds.Average(),
             BootstrapOverSubjects(perSubject, r => r.Metrics.MacroF1, o.Seed), BootstrapOverSubjects(perSubject, r => r.Metrics.BalancedAccuracy, o.Seed + 1), folds, importance);
     }
+
+    private static bool Available(LosoOptions o, string feature) => o.AvailableModalities is null || o.AvailableModalities.Any(feature.StartsWith);
 
     private static List<(float[] Features, bool Label)> Rows(Dictionary<string, List<LabelledWindow>> prepared, IEnumerable<string> ids, LosoOptions o) =>
         ids.SelectMany(i => prepared[i]).Where(w => !w.PoorQuality).Select(w => (w.Features, w.Label == o.Positive)).ToList();
