@@ -67,11 +67,11 @@ public static class Loso
             var model = ScoreModel.Train(Rows(prepared, train, o), o.Model, o.Seed);
             double threshold = BestThreshold(calibRows.Select(c => (platt.Probability(c.Item1), c.Item2)).ToList());
             thresholds.Add(threshold);
-            var testPreds = prepared[test].Where(w => !w.InCalibration)
+            var scored = prepared[test].Where(w => !w.InCalibration).ToList();
+            if (scored.Count == 0) continue;
+            var testPreds = scored
                 .Select(w => { double p = platt.Probability(model.Score(w.Features)); return new Prediction(test, w.Label == o.Positive, p, p >= threshold); })
                 .ToList();
-            if (testPreds.Count == 0) continue;
-            var scored = prepared[test].Where(w => !w.InCalibration).ToList();
             var shuffleRng = new Random(o.Seed + 7);
             for (int j = 0; j < columns.Length; j++)
             {

@@ -8,6 +8,28 @@ namespace OpenVret.Learning.Evaluation;
 
 public enum ModelKind { LightGbm, Logistic }
 
+/// <summary>Settings and preprocessing shared by the binary and the three-class models.</summary>
+internal static class Training
+{
+    // Gradient boosting for every LightGBM model here; single-threaded so that results are reproducible.
+    public const int Iterations = 150, Leaves = 15, MinimumLeafCount = 20;
+    public const double LearningRate = 0.05;
+
+    /// <summary>Per-feature mean of the finite training values (0 when a feature is never present).</summary>
+    public static float[] FeatureMeans(IEnumerable<float[]> rows, int n)
+    {
+        var sum = new double[n];
+        var count = new int[n];
+        foreach (var r in rows)
+            for (int i = 0; i < n; i++)
+                if (float.IsFinite(r[i])) { sum[i] += r[i]; count[i]++; }
+        return Enumerable.Range(0, n).Select(i => count[i] > 0 ? (float)(sum[i] / count[i]) : 0f).ToArray();
+    }
+
+    /// <summary>Missing (non-finite) values replaced by the training mean.</summary>
+    public static float[] Fill(float[] x, float[] means) => x.Select((v, i) => float.IsFinite(v) ? v : means[i]).ToArray();
+}
+
 /// <summary>
 /// A logistic model as plain numbers, trained by ML.NET (L-BFGS logistic regression on mean-imputed,
 /// mean/variance-normalised features) and read back: score = sum w_i ((x_i - offset_i) * scale_i) + b.
@@ -50,13 +72,8 @@ public sealed class ScoreModel
         if (kind == ModelKind.Logistic)
         {
             // Missing values replaced by the training mean here, so that the model is fully described by numbers.
-            var means = new float[n];
-            for (int i = 0; i < n; i++)
-            {
-                var v = data.Select(d => d.Features[i]).Where(float.IsFinite).ToArray();
-                means[i] = v.Length > 0 ? v.Average() : 0;
-            }
-            var filled = data.Select(d => new Row { Label = d.Label, Features = d.Features.Select((x, i) => float.IsFinite(x) ? x : means[i]).ToArray() });
+            var means = Training.FeatureMeans(data.Select(d => d.Features), n);
+            var filled = data.Select(d => new Row { Label = d.Label, Features = Training.Fill(d.Features, means) });
             var view = ml.Data.LoadFromEnumerable(filled, schema);
             var pipeline = ml.Transforms.NormalizeMeanVariance("Features").Append(ml.BinaryClassification.Trainers.LbfgsLogisticRegression(l2Regularization: 1f));
             var model = pipeline.Fit(view);
@@ -69,7 +86,8 @@ public sealed class ScoreModel
         // Gradient-boosted trees handle missing values natively.
         var trees = ml.BinaryClassification.Trainers.LightGbm(new Microsoft.ML.Trainers.LightGbm.LightGbmBinaryTrainer.Options
         {
-            NumberOfIterations = 150, LearningRate = 0.05, NumberOfLeaves = 15, MinimumExampleCountPerLeaf = 20, Seed = seed, Silent = true, NumberOfThreads = 1,
+            NumberOfIterations = Training.Iterations, LearningRate = Training.LearningRate, NumberOfLeaves = Training.Leaves,
+            MinimumExampleCountPerLeaf = Training.MinimumLeafCount, Seed = seed, Silent = true, NumberOfThreads = 1,
         }).Fit(lgbmView);
         return new ScoreModel(ml.Model.CreatePredictionEngine<Row, Output>(trees, inputSchemaDefinition: schema), null, n);
     }

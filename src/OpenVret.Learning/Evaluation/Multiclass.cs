@@ -58,8 +58,8 @@ public static class MulticlassLoso
         foreach (var test in ids)
         {
             var train = ids.Where(i => i != test).SelectMany(i => prepared[i]).Where(w => !w.PoorQuality).ToList();
-            var means = Enumerable.Range(0, n).Select(i => { var v = train.Select(w => w.Features[i]).Where(float.IsFinite).ToArray(); return v.Length > 0 ? v.Average() : 0f; }).ToArray();
-            float[] Fill(float[] x) => x.Select((v, i) => float.IsFinite(v) ? v : means[i]).ToArray();
+            var means = Training.FeatureMeans(train.Select(w => w.Features), n);
+            float[] Fill(float[] x) => Training.Fill(x, means);
             var ml = new MLContext(seed);
             var schema = SchemaDefinition.Create(typeof(Row));
             schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, n);
@@ -68,7 +68,11 @@ public static class MulticlassLoso
                 .Append(ml.Transforms.NormalizeMeanVariance("Features"))
                 .Append(kind == ModelKind.Logistic
                     ? ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy(l2Regularization: 1f)
-                    : (IEstimator<ITransformer>)ml.MulticlassClassification.Trainers.LightGbm(new Microsoft.ML.Trainers.LightGbm.LightGbmMulticlassTrainer.Options { NumberOfIterations = 150, LearningRate = 0.05, NumberOfLeaves = 15, MinimumExampleCountPerLeaf = 20, Seed = seed, Silent = true, NumberOfThreads = 1 }))
+                    : (IEstimator<ITransformer>)ml.MulticlassClassification.Trainers.LightGbm(new Microsoft.ML.Trainers.LightGbm.LightGbmMulticlassTrainer.Options
+                    {
+                        NumberOfIterations = Training.Iterations, LearningRate = Training.LearningRate, NumberOfLeaves = Training.Leaves,
+                        MinimumExampleCountPerLeaf = Training.MinimumLeafCount, Seed = seed, Silent = true, NumberOfThreads = 1,
+                    }))
                 .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabelText", "PredictedLabel"));
             var model = pipeline.Fit(view);
             var engine = ml.Model.CreatePredictionEngine<Row, Output>(model, inputSchemaDefinition: schema);
