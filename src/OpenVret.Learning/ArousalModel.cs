@@ -43,16 +43,8 @@ public sealed record ArousalModel(
         var o = new LosoOptions { Model = ModelKind.Logistic };
         var prepared = windows.ToDictionary(kv => kv.Key, kv => Personalization.Apply(kv.Value).Where(w => o.Labels.Contains(w.Label) && !w.PoorQuality).ToList());
         var ids = subjects.Select(s => s.Id).Where(prepared.ContainsKey).ToList();
-        List<(float[], bool)> Rows(IEnumerable<string> which) => which.SelectMany(i => prepared[i]).Select(w => (w.Features, w.Label == o.Positive)).ToList();
-        var oof = new List<(double, bool)>();
-        for (int k = 0; k < innerFolds; k++)
-        {
-            var held = ids.Where((_, i) => i % innerFolds == k).ToHashSet();
-            var inner = ScoreModel.Train(Rows(ids.Where(i => !held.Contains(i))), ModelKind.Logistic, seed);
-            oof.AddRange(Rows(held).Select(r => (inner.Score(r.Item1), r.Item2)));
-        }
-        var platt = PlattScaling.Fit(oof);
-        double threshold = Loso.BestThreshold(oof.Select(x => (platt.Probability(x.Item1), x.Item2)).ToList());
+        List<(float[] Features, bool Label)> Rows(IEnumerable<string> which) => which.SelectMany(i => prepared[i]).Select(w => (w.Features, w.Label == o.Positive)).ToList();
+        var (platt, threshold) = Loso.CalibrateOnInnerFolds(ids, Rows, ModelKind.Logistic, innerFolds, seed);
         var final = ScoreModel.Train(Rows(ids), ModelKind.Logistic, seed);
         return new ArousalModel("arousal-binary-logistic", "binary: stress vs baseline + amusement", WindowTable.FeatureNames, final.Linear!, platt, threshold,
             new[] { 0.25, 0.5, 0.75 }, 300, datasetName, "research and non-commercial use (trained on WESAD; see model-card.md)");
@@ -90,10 +82,7 @@ public sealed class ArousalEstimator(ArousalModel model) : IArousalEstimator
         var rows = baselineWindows.ToList();
         if (rows.Count < 3) throw new SignalInputException("baselineWindows", rows.Count.ToString(), "calibration needs at least 3 baseline windows");
         for (int i = 0; i < model.Features.Count; i++)
-        {
-            var v = rows.Select(r => r.TryGetValue(model.Features[i], out var x) ? x : double.NaN).Where(double.IsFinite).OrderBy(x => x).ToArray();
-            _baseline[i] = v.Length == 0 ? float.NaN : (float)v[v.Length / 2];
-        }
+            _baseline[i] = Personalization.Median(rows.Select(r => r.TryGetValue(model.Features[i], out var x) ? (float)x : float.NaN));
         Calibrated = true;
     }
 

@@ -61,15 +61,17 @@ public static class Personalization
         var calib = subjectWindows.Where(w => w.InCalibration).ToList();
         if (calib.Count < 3) return subjectWindows.ToList();
         int n = subjectWindows[0].Features.Length;
-        var median = new float[n];
-        for (int i = 0; i < n; i++)
-        {
-            var v = calib.Select(w => w.Features[i]).Where(float.IsFinite).OrderBy(x => x).ToArray();
-            median[i] = v.Length == 0 ? float.NaN : v[v.Length / 2];
-        }
+        var median = Enumerable.Range(0, n).Select(i => Median(calib.Select(w => w.Features[i]))).ToArray();
         return subjectWindows.Select(w => w with
         {
             Features = w.Features.Select((x, i) => float.IsFinite(x) && float.IsFinite(median[i]) ? x - median[i] : x).ToArray(),
         }).ToList();
+    }
+
+    /// <summary>The baseline value of one feature, offline and live alike: the (upper) median of its finite values; NaN if none.</summary>
+    public static float Median(IEnumerable<float> values)
+    {
+        var v = values.Where(float.IsFinite).OrderBy(x => x).ToArray();
+        return v.Length == 0 ? float.NaN : v[v.Length / 2];
     }
 }

@@ -56,16 +56,8 @@ public static class Loso
             folds.Add(new Fold(test, train));
             // Inner cross-validation by subject: out-of-fold scores for every training subject fit Platt scaling
             // and the threshold; the final model is then trained on all training subjects.
-            var calibRows = new List<(double, bool)>();
-            for (int k = 0; k < o.InnerFolds; k++)
-            {
-                var held = train.Where((_, i) => i % o.InnerFolds == k).ToHashSet();
-                var inner = ScoreModel.Train(Rows(prepared, train.Where(i => !held.Contains(i)), o), o.Model, o.Seed);
-                calibRows.AddRange(Rows(prepared, held, o).Select(r => (inner.Score(r.Features), r.Label)));
-            }
-            var platt = PlattScaling.Fit(calibRows);
+            var (platt, threshold) = CalibrateOnInnerFolds(train, ids => Rows(prepared, ids, o), o.Model, o.InnerFolds, o.Seed);
             var model = ScoreModel.Train(Rows(prepared, train, o), o.Model, o.Seed);
-            double threshold = BestThreshold(calibRows.Select(c => (platt.Probability(c.Item1), c.Item2)).ToList());
             thresholds.Add(threshold);
             var scored = prepared[test].Where(w => !w.InCalibration).ToList();
             if (scored.Count == 0) continue;
@@ -97,6 +89,24 @@ public static class Loso
 
     private static List<(float[] Features, bool Label)> Rows(Dictionary<string, List<LabelledWindow>> prepared, IEnumerable<string> ids, LosoOptions o) =>
         ids.SelectMany(i => prepared[i]).Where(w => !w.PoorQuality).Select(w => (w.Features, w.Label == o.Positive)).ToList();
+
+    /// <summary>
+    /// Platt scaling and the decision threshold from out-of-fold scores: the training subjects are split into
+    /// <paramref name="folds"/> groups by subject, and each group is scored by a model trained on the others.
+    /// </summary>
+    public static (PlattScaling Platt, double Threshold) CalibrateOnInnerFolds(IReadOnlyList<string> subjects,
+        Func<IEnumerable<string>, List<(float[] Features, bool Label)>> rows, ModelKind kind, int folds, int seed)
+    {
+        var outOfFold = new List<(double, bool)>();
+        for (int k = 0; k < folds; k++)
+        {
+            var held = subjects.Where((_, i) => i % folds == k).ToHashSet();
+            var inner = ScoreModel.Train(rows(subjects.Where(i => !held.Contains(i))), kind, seed);
+            outOfFold.AddRange(rows(held).Select(r => (inner.Score(r.Features), r.Label)));
+        }
+        var platt = PlattScaling.Fit(outOfFold);
+        return (platt, BestThreshold(outOfFold.Select(c => (platt.Probability(c.Item1), c.Item2)).ToList()));
+    }
 
     /// <summary>The threshold that maximises balanced accuracy on the calibration subjects.</summary>
     public static double BestThreshold(List<(double P, bool Truth)> c)
