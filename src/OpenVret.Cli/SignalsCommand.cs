@@ -51,12 +51,19 @@ public static class SignalsCommand
             switch (m)
             {
                 case Modality.Ecg:
+                    {
+                        var rp = ParseEcgMethod(method);
+                        w.WriteString("method", rp == RPeakMethod.PanTompkins1985 ? "pantompkins1985" : "neurokit");
+                        var a = EcgPipeline.Process(signal.Samples, rate, new EcgOptions { Method = rp });
+                        WriteBeats(w, a, rate);
+                        features = a.Features;
+                        break;
+                    }
                 case Modality.Ppg:
                     {
-                        var rp = m == Modality.Ecg ? ParseEcgMethod(method) : RPeakMethod.NeuroKit;
-                        if (m == Modality.Ppg) RequireDefault(method, "elgendi2013");
-                        w.WriteString("method", m == Modality.Ppg ? "elgendi2013" : rp == RPeakMethod.PanTompkins1985 ? "pantompkins1985" : "neurokit");
-                        var a = m == Modality.Ecg ? EcgPipeline.Process(signal.Samples, rate, new EcgOptions { Method = rp }) : PpgPipeline.Process(signal.Samples, rate);
+                        RequireDefault(method, "elgendi2013");
+                        w.WriteString("method", "elgendi2013");
+                        var a = PpgPipeline.Process(signal.Samples, rate);
                         WriteBeats(w, a, rate);
                         features = a.Features;
                         break;
