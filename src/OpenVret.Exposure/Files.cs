@@ -20,9 +20,15 @@ public static class ExposureFiles
     public static Patient ReadPatient(string path)
     {
         if (!File.Exists(path)) throw new ExposureInputException("hierarchy", path, "file not found");
+        return ParsePatient(File.ReadAllText(path), Path.GetFileName(path));
+    }
+
+    /// <summary>The same format as <see cref="ReadPatient"/>, from text (e.g. a database or an upload); <paramref name="source"/> names it in errors.</summary>
+    public static Patient ParsePatient(string json, string source)
+    {
         JsonDocument doc;
-        try { doc = JsonDocument.Parse(File.ReadAllText(path), Options); }
-        catch (JsonException e) { throw new ExposureInputException(Path.GetFileName(path), "invalid JSON", e.Message.Split(" LineNumber:")[0], (int)(e.LineNumber ?? 0) + 1); }
+        try { doc = JsonDocument.Parse(json, Options); }
+        catch (JsonException e) { throw new ExposureInputException(source, "invalid JSON", e.Message.Split(" LineNumber:")[0], (int)(e.LineNumber ?? 0) + 1); }
         using (doc)
         {
             var root = doc.RootElement;

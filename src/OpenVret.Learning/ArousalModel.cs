@@ -86,6 +86,18 @@ public sealed class ArousalEstimator(ArousalModel model) : IArousalEstimator
         Calibrated = true;
     }
 
+    /// <summary>The baseline medians per model feature (NaN where the baseline had none); what a host persists.</summary>
+    public IReadOnlyDictionary<string, double> BaselineMedians =>
+        model.Features.Select((f, i) => (f, (double)_baseline[i])).ToDictionary(x => x.f, x => x.Item2, StringComparer.Ordinal);
+
+    /// <summary>Restores a baseline saved from <see cref="BaselineMedians"/> (e.g. after a server restart).</summary>
+    public void Restore(IReadOnlyDictionary<string, double> medians)
+    {
+        for (int i = 0; i < model.Features.Count; i++)
+            _baseline[i] = medians.TryGetValue(model.Features[i], out var v) ? (float)v : float.NaN;
+        Calibrated = true;
+    }
+
     /// <summary>Estimates from the streaming extractor's output directly (single-channel or prefixed names).</summary>
     public ArousalEstimate Estimate(OpenVret.Signals.FeatureSet features) =>
         Estimate(features.Values.ToDictionary(kv => kv.Key, kv => kv.Value));

@@ -400,6 +400,17 @@ public sealed class ExposureEngine
         return _events.Skip(before).ToList();
     }
 
+    /// <summary>
+    /// Puts the session on a safety hold from outside the engine's own policy (e.g. the host lost the
+    /// therapist console or restarted): intensity is not raised until the therapist releases it. Recorded.
+    /// </summary>
+    public void Hold(string why)
+    {
+        if (HoldActive) { Log("safety_alert", $"ALERT therapist: {why}"); return; }
+        HoldActive = true;
+        Log("safety_hold", $"safety hold on: {why}");
+    }
+
     /// <summary>Releases a safety hold without changing the stimulus (recorded).</summary>
     public void ReleaseHold(string why)
     {

@@ -1,0 +1,188 @@
+using System.Security.Claims;
+using System.Text.Json;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.EntityFrameworkCore;
+using OpenVret.Exposure;
+using OpenVret.Exposure.Domain;
+using OpenVret.Exposure.Session;
+using OpenVret.Protocol;
+using OpenVret.Server.Data;
+using OpenVret.Server.Security;
+using OpenVret.Server.Sessions;
+
+namespace OpenVret.Server.Api;
+
+/// <summary>
+/// Devices and VR clients (role device, token from pairing). A device only ever reaches its own session:
+/// the session comes from its token, never from a message.
+/// </summary>
+[Authorize(Roles = Roles.Device, AuthenticationSchemes = DeviceAuthenticationHandler.Scheme)]
+public sealed class DeviceHub(SessionHost host, DbFactory db, StoreWriter store, ServerOptions options, TimeProvider clock) : Hub
+{
+    private string SessionId => Context.User!.FindFirstValue(Roles.SessionClaim)!;
+    private string DeviceId => Context.User!.FindFirstValue(Roles.DeviceClaim)!;
+
+    public static string SceneGroup(string sessionId) => "scene:" + sessionId;
+    public static string DeviceGroup(string deviceId) => "device:" + deviceId;
+
+    public override async Task OnConnectedAsync()
+    {
+        await Groups.AddToGroupAsync(Context.ConnectionId, DeviceGroup(DeviceId));
+        if (Context.User!.FindFirstValue(Roles.DeviceRoleClaim) is nameof(DeviceRole.VrClient) or nameof(DeviceRole.SensorAndVr))
+            await Groups.AddToGroupAsync(Context.ConnectionId, SceneGroup(SessionId));
+        await base.OnConnectedAsync();
+    }
+
+    public override async Task OnDisconnectedAsync(Exception? exception)
+    {
+        if (host.Find(SessionId) is { } a)
+        {
+            string device = DeviceId;
+            await a.Ask((p, o) => p.DeviceDisconnected(device, o));
+        }
+        await base.OnDisconnectedAsync(exception);
+    }
+
+    private SessionActor Actor() => host.Find(SessionId)
+        ?? throw new HubException($"session: {SessionId} is not running (start it from the console first, then send hello again)");
+
+    public async Task<HelloAck> Hello(DeviceHello hello)
+    {
+        if (hello is null) throw new HubException("hello: missing");
+        if (hello.Version != ProtocolVersion.Current)
+            throw new HubException($"version: {hello.Version} is not supported; this server speaks protocol version {ProtocolVersion.Current}");
+        if (hello.Channels is null || hello.Channels.Count > 32) throw new HubException($"channels: expected 0-32 channel declarations, got {hello.Channels?.Count.ToString() ?? "none"}");
+        var actor = Actor();
+        string device = DeviceId, session = SessionId;
+        await using var ctx = db.Create();
+        var stored = await ctx.SampleChunks.AsNoTracking().Where(c => c.SessionId == session && c.DeviceId == device)
+            .GroupBy(c => c.Channel).Select(g => new { g.Key, Max = g.Max(c => c.Sequence) }).ToDictionaryAsync(x => x.Key, x => x.Max);
+        var record = await ctx.Devices.AsNoTracking().FirstAsync(d => d.Id == device);
+        try
+        {
+            var ack = await actor.Ask((p, o) => p.DeclareDevice(device, hello.Channels, record.LastEventSequence, stored, o));
+            string json = JsonSerializer.Serialize(hello.Channels, SessionActor.Json);
+            _ = store.Run(async d =>
+            {
+                var r = await d.Devices.FindAsync(device);
+                if (r is not null) { r.ChannelsJson = json; await d.SaveChangesAsync(); }
+            });
+            return ack;
+        }
+        catch (ProtocolException e) { throw new HubException(e.Message); }
+        catch (OpenVret.Signals.SignalInputException e) { throw new HubException(e.Message); }
+    }
+
+    public async Task<BatchAck> Samples(SampleBatch batch)
+    {
+        if (!RateLimit(batch?.Samples?.Length ?? 0))
+            return new BatchAck(batch?.Channel ?? "", batch?.Sequence ?? -1, BatchStatus.Rejected,
+                $"rate: more than {options.MaxSamplesPerSecondPerDevice} samples/s from this device; slow down and resend");
+        return await Actor().IngestAsync(DeviceId, batch!);
+    }
+
+    public async Task<EventAck> Event(ClientEvent e)
+    {
+        string device = DeviceId;
+        var actor = Actor();
+        var ack = await actor.Ask((p, o) => p.OnClientEvent(device, e, actor.Now, o));
+        if (ack.Status == BatchStatus.Accepted && e.Kind != ClientEventKind.HeadPose)
+            await store.Run(async d =>
+            {
+                var r = await d.Devices.FindAsync(device);
+                if (r is not null && r.LastEventSequence < e.Sequence) { r.LastEventSequence = e.Sequence; await d.SaveChangesAsync(); }
+            });
+        return ack;
+    }
+
+    /// <summary>Token bucket per connection: one second of the allowed rate, refilled continuously.</summary>
+    private bool RateLimit(int samples)
+    {
+        double cap = options.MaxSamplesPerSecondPerDevice;
+        double now = clock.GetTimestamp() / (double)clock.TimestampFrequency;
+        var (tokens, last) = Context.Items.TryGetValue("bucket", out var b) ? ((double, double))b! : (cap, now);
+        tokens = Math.Min(cap, tokens + (now - last) * cap);
+        bool ok = tokens >= samples;
+        if (ok) tokens -= samples;
+        Context.Items["bucket"] = (tokens, now);
+        return ok;
+    }
+}
+
+/// <summary>The therapist console: watch a session, decide on proposals, stop everything. Every call is audited.</summary>
+[Authorize(Roles = Roles.Therapist + "," + Roles.Admin, AuthenticationSchemes = "Cookies")]
+public sealed class ConsoleHub(SessionHost host) : Hub
+{
+    public static string Group(string sessionId) => "console:" + sessionId;
+    private string Actor => "user:" + Context.User!.FindFirstValue(ClaimTypes.NameIdentifier);
+
+    public sealed record WatchResult(LiveView View, IReadOnlyList<Alert> OpenAlerts, IReadOnlyList<EngineEvent> RecentEvents);
+
+    public async Task<WatchResult> Watch(string sessionId)
+    {
+        var a = Find(sessionId);
+        if (Context.Items.TryGetValue("watching", out var w) && w is string previous)
+        {
+            if (previous == sessionId) return await Snapshot(a);
+            await Groups.RemoveFromGroupAsync(Context.ConnectionId, Group(previous));
+            await host.ConsolesChangedAsync(previous, -1);
+        }
+        Context.Items["watching"] = sessionId;
+        await Groups.AddToGroupAsync(Context.ConnectionId, Group(sessionId));
+        await host.ConsolesChangedAsync(sessionId, +1);
+        return await Snapshot(a);
+    }
+
+    private static Task<WatchResult> Snapshot(SessionActor a) =>
+        a.Ask((p, _) => new WatchResult(p.View(), p.OpenAlerts.ToList(), p.Engine.Events.TakeLast(50).ToList()));
+
+    public override async Task OnDisconnectedAsync(Exception? exception)
+    {
+        if (Context.Items.TryGetValue("watching", out var w) && w is string sessionId) await host.ConsolesChangedAsync(sessionId, -1);
+        await base.OnDisconnectedAsync(exception);
+    }
+
+    private SessionActor Find(string sessionId) => host.Find(sessionId ?? "") ?? throw new HubException($"sessionId: '{sessionId}' is not a running session");
+
+    private async Task Do(string sessionId, Action<SessionPipeline, Outbox> work)
+    {
+        try { await Find(sessionId).Ask(work); }
+        catch (ExposureInputException e) { throw new HubException(e.Message); }
+        catch (ProtocolException e) { throw new HubException(e.Message); }
+    }
+
+    public Task Approve(string sessionId, string proposalId, Dictionary<string, double>? editedParameters) =>
+        Do(sessionId, (p, o) => p.Approve(Actor, proposalId, editedParameters, o));
+    public Task Reject(string sessionId, string proposalId, string? why) => Do(sessionId, (p, o) => p.Reject(Actor, proposalId, why, o));
+    public Task Veto(string sessionId, string proposalId) => Do(sessionId, (p, o) => p.Veto(Actor, proposalId, o));
+    public Task Override(string sessionId, string itemId, Dictionary<string, double>? parameters, ExposureContext? context, string? why) =>
+        Do(sessionId, (p, o) => p.Override(Actor, itemId, parameters, context, why, o));
+    public Task EmergencyStop(string sessionId, string? why) => Do(sessionId, (p, o) => p.EmergencyStop(Actor, why, o));
+    public Task Resume(string sessionId, string why) => Do(sessionId, (p, o) => p.Resume(Actor, why ?? "", o));
+    public Task ReleaseHold(string sessionId, string why) => Do(sessionId, (p, o) => p.ReleaseHold(Actor, why ?? "", o));
+    public Task AcknowledgeAlert(string sessionId, string alertId) => Do(sessionId, (p, o) => p.AcknowledgeAlert(Actor, alertId, o));
+}
+
+/// <summary>Names of the server-to-console methods.</summary>
+public static class ConsoleClientMethods
+{
+    public const string Live = "Live";
+    public const string EngineEvent = "EngineEvent";
+    public const string Alert = "Alert";
+}
+
+/// <summary>Delivers session output over SignalR.</summary>
+public sealed class SignalRSink(IHubContext<DeviceHub> devices, IHubContext<ConsoleHub> consoles) : ISessionSink
+{
+    public void ToScene(string sessionId, SceneCommand command) =>
+        _ = devices.Clients.Group(DeviceHub.SceneGroup(sessionId)).SendAsync(DeviceClientMethods.Command, command);
+    public void ToDevice(string deviceId, DeviceNotice notice) =>
+        _ = devices.Clients.Group(DeviceHub.DeviceGroup(deviceId)).SendAsync(DeviceClientMethods.Notice, notice);
+    public void ToConsole(string sessionId, EngineEvent e) =>
+        _ = consoles.Clients.Group(ConsoleHub.Group(sessionId)).SendAsync(ConsoleClientMethods.EngineEvent, e);
+    public void ToConsole(string sessionId, Alert alert) =>
+        _ = consoles.Clients.Group(ConsoleHub.Group(sessionId)).SendAsync(ConsoleClientMethods.Alert, alert);
+    public void ToConsole(string sessionId, LiveView view) =>
+        _ = consoles.Clients.Group(ConsoleHub.Group(sessionId)).SendAsync(ConsoleClientMethods.Live, view);
+}

@@ -1,0 +1,291 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using OpenVret.Exposure;
+using OpenVret.Exposure.Scheduling;
+using OpenVret.Protocol;
+using OpenVret.Server.Audit;
+using OpenVret.Server.Data;
+using OpenVret.Server.Security;
+using OpenVret.Server.Sessions;
+
+namespace OpenVret.Server.Api;
+
+public sealed record LoginRequest(string UserName, string Password);
+public sealed record UserInfo(int Id, string UserName, string Role);
+public sealed record CreateUserRequest(string UserName, string Password, string Role);
+public sealed record PatientInput(string? Id, string? Site, JsonElement Hierarchy, string? Notes);
+public sealed record PatientView(string Id, string Site, string Notes, JsonElement Hierarchy, DateTimeOffset CreatedAt);
+public sealed record CreateSessionRequest(string PatientId, string? Scheduler, string? Mode, double? BaselineSeconds, int? Seed, int? SessionNumber);
+public sealed record SessionView(string Id, string PatientId, int SessionNumber, string Scheduler, string Mode, double BaselineSeconds, string State,
+    DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? EndedAt, LiveView? Live);
+public sealed record PairingCode(string SessionId, string Code, DateTimeOffset ExpiresAt);
+public sealed record EntryView(long Id, double SessionTime, string Kind, string Name, JsonElement Payload);
+
+/// <summary>The REST side of the server: everything that is not real-time. Errors are RFC 7807 problems naming the field.</summary>
+public static class RestApi
+{
+    public const int MaxFailedLogins = 5;
+    public static readonly TimeSpan Lockout = TimeSpan.FromMinutes(15);
+    private static readonly Regex PatientIdPattern = new("^[A-Za-z0-9][A-Za-z0-9_-]{2,39}$", RegexOptions.Compiled);
+
+    public static IResult Problem(string field, string value, string problem, int status = 400) =>
+        Results.Problem(title: $"{field}: {problem}", detail: $"{field} = '{value}': {problem}", statusCode: status,
+            extensions: new Dictionary<string, object?> { ["field"] = field, ["value"] = value });
+
+    private static string Actor(ClaimsPrincipal u) => "user:" + u.FindFirstValue(ClaimTypes.NameIdentifier);
+
+    public static void Map(WebApplication app)
+    {
+        var api = app.MapGroup("/api");
+        var therapist = api.MapGroup("").RequireAuthorization(Policies.Therapist);
+        var admin = api.MapGroup("").RequireAuthorization(Policies.Admin);
+
+        // ------------------------------------------------------------------------------------- auth
+        api.MapPost("/auth/login", async (LoginRequest req, HttpContext http, DbFactory db, StoreWriter store, TimeProvider clock) =>
+        {
+            if (req is null || string.IsNullOrEmpty(req.UserName) || string.IsNullOrEmpty(req.Password))
+                return Problem("userName", req?.UserName ?? "", "user name and password are required");
+            await using var ctx = db.Create();
+            var user = await ctx.Users.FirstOrDefaultAsync(u => u.UserName == req.UserName);
+            var now = clock.GetUtcNow();
+            if (user is null)
+            {
+                await store.Audit("anonymous", "login_failed", null, $"unknown user {Secrets.Pseudonym("user", req.UserName)}");
+                return Results.Problem(title: "login failed", statusCode: 401);
+            }
+            if (user.LockedUntil is { } until && until > now)
+            {
+                await store.Audit($"user:{user.Id}", "login_locked", null, $"locked until {until:O}");
+                return Results.Problem(title: $"account locked until {until:u} after {MaxFailedLogins} failed logins", statusCode: 423);
+            }
+            var result = new PasswordHasher<UserAccount>().VerifyHashedPassword(user, user.PasswordHash, req.Password);
+            if (result == PasswordVerificationResult.Failed)
+            {
+                user.FailedLogins++;
+                if (user.FailedLogins >= MaxFailedLogins) { user.LockedUntil = now + Lockout; user.FailedLogins = 0; }
+                await ctx.SaveChangesAsync();
+                await store.Audit($"user:{user.Id}", "login_failed", null, user.LockedUntil > now ? "wrong password; account locked" : "wrong password");
+                return Results.Problem(title: "login failed", statusCode: 401);
+            }
+            user.FailedLogins = 0;
+            user.LockedUntil = null;
+            await ctx.SaveChangesAsync();
+            var role = user.Role == UserRole.Admin ? Roles.Admin : Roles.Therapist;
+            var identity = new ClaimsIdentity(new[] { new Claim(ClaimTypes.NameIdentifier, user.Id.ToString(CultureInfo.InvariantCulture)), new Claim(ClaimTypes.Name, user.UserName), new Claim(ClaimTypes.Role, role) },
+                CookieAuthenticationDefaults.AuthenticationScheme);
+            await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
+            await store.Audit($"user:{user.Id}", "login", null, role);
+            return Results.Ok(new UserInfo(user.Id, user.UserName, role));
+        }).AllowAnonymous().RequireRateLimiting("login");
+
+        api.MapPost("/auth/logout", async (HttpContext http, StoreWriter store) =>
+        {
+            await store.Audit(Actor(http.User), "logout", null, "");
+            await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+            return Results.NoContent();
+        }).RequireAuthorization(Policies.Therapist);
+
+        api.MapGet("/auth/me", (ClaimsPrincipal u) => Results.Ok(new UserInfo(int.Parse(u.FindFirstValue(ClaimTypes.NameIdentifier)!, CultureInfo.InvariantCulture),
+            u.FindFirstValue(ClaimTypes.Name)!, u.FindFirstValue(ClaimTypes.Role)!))).RequireAuthorization(Policies.Therapist);
+
+        admin.MapPost("/users", async (CreateUserRequest req, ClaimsPrincipal u, DbFactory db, StoreWriter store, TimeProvider clock) =>
+        {
+            if (req.UserName is null || !Regex.IsMatch(req.UserName, "^[A-Za-z0-9._-]{3,40}$")) return Problem("userName", req.UserName ?? "", "3-40 letters, digits, '.', '_' or '-'");
+            if (req.Password is null || req.Password.Length < 12) return Problem("password", "(hidden)", "at least 12 characters");
+            if (req.Role is not (Roles.Therapist or Roles.Admin)) return Problem("role", req.Role ?? "", "therapist or admin");
+            await using var ctx = db.Create();
+            if (await ctx.Users.AnyAsync(x => x.UserName == req.UserName)) return Problem("userName", req.UserName, "already exists", 409);
+            var user = new UserAccount { UserName = req.UserName, PasswordHash = "", Role = req.Role == Roles.Admin ? UserRole.Admin : UserRole.Therapist, CreatedAt = clock.GetUtcNow() };
+            user.PasswordHash = new PasswordHasher<UserAccount>().HashPassword(user, req.Password);
+            ctx.Users.Add(user);
+            await ctx.SaveChangesAsync();
+            await store.Audit(Actor(u), "user_created", null, $"user:{user.Id} {req.Role}");
+            return Results.Created($"/api/users/{user.Id}", new UserInfo(user.Id, user.UserName, req.Role));
+        });
+
+        // ------------------------------------------------------------------------------------- patients
+        therapist.MapGet("/patients", async (DbFactory db) =>
+        {
+            await using var ctx = db.Create();
+            var list = await ctx.Patients.AsNoTracking().OrderBy(p => p.Id).ToListAsync();
+            return Results.Ok(list.Select(ToView));
+        });
+
+        therapist.MapGet("/patients/{id}", async (string id, DbFactory db) =>
+        {
+            await using var ctx = db.Create();
+            var p = await ctx.Patients.FindAsync(id);
+            return p is null ? Problem("id", id, "no such patient", 404) : Results.Ok(ToView(p));
+        });
+
+        therapist.MapPost("/patients", async (PatientInput input, ClaimsPrincipal u, DbFactory db, StoreWriter store, TimeProvider clock) =>
+        {
+            string id = input.Id ?? "P-" + Secrets.NewToken()[..8];
+            if (!PatientIdPattern.IsMatch(id)) return Problem("id", id, "a pseudonymous id: 3-40 letters, digits, '_' or '-' (never a name or a record number)");
+            if (input.Hierarchy.ValueKind != JsonValueKind.Object) return Problem("hierarchy", input.Hierarchy.ValueKind.ToString(), "expected the hierarchy object (see samples/exposure)");
+            var obj = System.Text.Json.Nodes.JsonNode.Parse(input.Hierarchy.GetRawText())!.AsObject();
+            obj["patient"] = id;
+            string json = obj.ToJsonString();
+            try { ExposureFiles.ParsePatient(json, "hierarchy"); }
+            catch (ExposureInputException e) { return Problem("hierarchy." + e.Field, e.Value, e.Message); }
+            await using var ctx = db.Create();
+            if (await ctx.Patients.AnyAsync(p => p.Id == id)) return Problem("id", id, "already exists", 409);
+            var rec = new PatientRecord { Id = id, Site = input.Site ?? "default", HierarchyJson = json, Notes = input.Notes ?? "", CreatedAt = clock.GetUtcNow() };
+            ctx.Patients.Add(rec);
+            await ctx.SaveChangesAsync();
+            await store.Audit(Actor(u), "patient_created", null, id);
+            return Results.Created($"/api/patients/{id}", ToView(rec));
+        });
+
+        // ------------------------------------------------------------------------------------- sessions
+        therapist.MapPost("/sessions", async (CreateSessionRequest req, ClaimsPrincipal u, DbFactory db, StoreWriter store, ServerOptions options, TimeProvider clock) =>
+        {
+            string scheduler = req.Scheduler ?? "inhibitory", mode = req.Mode ?? "suggest";
+            try { Schedulers.Create(scheduler); SessionHost.ParseMode(mode); }
+            catch (ExposureInputException e) { return Problem(e.Field, e.Value, e.Message); }
+            double baseline = req.BaselineSeconds ?? options.BaselineSeconds;
+            if (!(baseline >= SessionPipeline.WindowSeconds && baseline <= 1800))
+                return Problem("baselineSeconds", baseline.ToString(CultureInfo.InvariantCulture), $"between {SessionPipeline.WindowSeconds} s (one feature window) and 1800 s");
+            await using var ctx = db.Create();
+            if (!await ctx.Patients.AnyAsync(p => p.Id == req.PatientId)) return Problem("patientId", req.PatientId ?? "", "no such patient", 404);
+            var code = Secrets.NewPairingCode();
+            var s = new SessionRecord
+            {
+                Id = "S-" + Secrets.NewToken()[..12], PatientId = req.PatientId!, Scheduler = scheduler, Mode = mode, Seed = req.Seed ?? Random.Shared.Next(),
+                BaselineSeconds = baseline, SessionNumber = req.SessionNumber ?? 1, State = SessionState.Created, CreatedAt = clock.GetUtcNow(),
+                PairingCodeHash = Secrets.Hash(code), PairingExpiresAt = clock.GetUtcNow().AddMinutes(options.PairingMinutes),
+                CreatedByUserId = int.Parse(u.FindFirstValue(ClaimTypes.NameIdentifier)!, CultureInfo.InvariantCulture),
+            };
+            ctx.Sessions.Add(s);
+            await ctx.SaveChangesAsync();
+            await store.Audit(Actor(u), "session_created", s.Id, $"patient {s.PatientId}, {scheduler}, {mode}");
+            return Results.Created($"/api/sessions/{s.Id}", new { session = ToView(s, null), pairing = new PairingCode(s.Id, code, s.PairingExpiresAt!.Value) });
+        });
+
+        therapist.MapPost("/sessions/{id}/pairing-code", async (string id, ClaimsPrincipal u, DbFactory db, StoreWriter store, ServerOptions options, TimeProvider clock) =>
+        {
+            await using var ctx = db.Create();
+            var s = await ctx.Sessions.FindAsync(id);
+            if (s is null) return Problem("id", id, "no such session", 404);
+            if (s.State == SessionState.Ended) return Problem("id", id, "the session has ended", 409);
+            var code = Secrets.NewPairingCode();
+            s.PairingCodeHash = Secrets.Hash(code);
+            s.PairingExpiresAt = clock.GetUtcNow().AddMinutes(options.PairingMinutes);
+            await ctx.SaveChangesAsync();
+            await store.Audit(Actor(u), "pairing_code", id, "new code issued");
+            return Results.Ok(new PairingCode(id, code, s.PairingExpiresAt.Value));
+        });
+
+        therapist.MapGet("/sessions", async (DbFactory db, SessionHost host) =>
+        {
+            await using var ctx = db.Create();
+            // Sorted here: SQLite cannot order by a DateTimeOffset column.
+            var list = await ctx.Sessions.AsNoTracking().ToListAsync();
+            return Results.Ok(list.OrderByDescending(s => s.CreatedAt).Take(500).Select(s => ToView(s, null)));
+        });
+
+        therapist.MapGet("/sessions/{id}", async (string id, DbFactory db, SessionHost host) =>
+        {
+            await using var ctx = db.Create();
+            var s = await ctx.Sessions.FindAsync(id);
+            if (s is null) return Problem("id", id, "no such session", 404);
+            var live = host.Find(id) is { } a ? await a.ViewAsync() : null;
+            return Results.Ok(ToView(s, live));
+        });
+
+        therapist.MapPost("/sessions/{id}/start", async (string id, ClaimsPrincipal u, SessionHost host, DbFactory db) =>
+        {
+            try { await host.StartAsync(id, Actor(u)); }
+            catch (ExposureInputException e) { return Problem(e.Field, e.Value, e.Message, e.Message.Contains("no such") ? 404 : 409); }
+            await using var ctx = db.Create();
+            var s = await ctx.Sessions.AsNoTracking().FirstAsync(x => x.Id == id);
+            return Results.Ok(ToView(s, await host.Find(id)!.ViewAsync()));
+        });
+
+        therapist.MapPost("/sessions/{id}/end", async (string id, ClaimsPrincipal u, SessionHost host) =>
+        {
+            try { await host.EndAsync(id, Actor(u)); }
+            catch (ExposureInputException e) { return Problem(e.Field, e.Value, e.Message, 409); }
+            return Results.NoContent();
+        });
+
+        therapist.MapGet("/sessions/{id}/entries", async (string id, string? kind, long? after, int? limit, DbFactory db) =>
+        {
+            EntryKind? k = null;
+            if (kind is not null)
+            {
+                if (!Enum.TryParse<EntryKind>(kind, true, out var parsed)) return Problem("kind", kind, $"one of {string.Join(", ", Enum.GetNames<EntryKind>())}");
+                k = parsed;
+            }
+            int take = Math.Clamp(limit ?? 500, 1, 5000);
+            await using var ctx = db.Create();
+            var q = ctx.Entries.AsNoTracking().Where(e => e.SessionId == id && e.Id > (after ?? 0));
+            if (k is not null) q = q.Where(e => e.Kind == k);
+            var rows = await q.OrderBy(e => e.Id).Take(take).ToListAsync();
+            return Results.Ok(rows.Select(e => new EntryView(e.Id, e.SessionTime, e.Kind.ToString(), e.Name, JsonDocument.Parse(e.Json).RootElement)));
+        });
+
+        therapist.MapGet("/sessions/{id}/export", async (string id, ClaimsPrincipal u, DbFactory db, StoreWriter store) =>
+        {
+            await using var ctx = db.Create();
+            if (await ctx.Sessions.FindAsync(id) is null) return Problem("id", id, "no such session", 404);
+            var bytes = await SessionExport.ArchiveAsync(ctx, id);
+            await store.Audit(Actor(u), "export", id, $"session archive, {bytes.Length} bytes");
+            return Results.File(bytes, "application/zip", $"{id}.zip");
+        });
+
+        // ------------------------------------------------------------------------------------- devices
+        api.MapPost("/pair", async (PairingRequest req, DbFactory db, StoreWriter store, TimeProvider clock) =>
+        {
+            if (req?.Code is null || req.Code.Length != 8) return Problem("code", req?.Code ?? "", "the 8-character pairing code shown in the console");
+            if (string.IsNullOrWhiteSpace(req.DeviceName) || req.DeviceName.Length > 64) return Problem("deviceName", req.DeviceName ?? "", "1-64 characters");
+            if (!Enum.IsDefined(req.Role)) return Problem("role", req.Role.ToString(), "Sensor, VrClient or SensorAndVr");
+            var hash = Secrets.Hash(req.Code.ToUpperInvariant());
+            await using var ctx = db.Create();
+            var s = await ctx.Sessions.FirstOrDefaultAsync(x => x.PairingCodeHash == hash);
+            var now = clock.GetUtcNow();
+            if (s is null || s.PairingExpiresAt < now || s.State == SessionState.Ended)
+            {
+                await store.Audit("anonymous", "pairing_failed", null, "unknown or expired code");
+                return Results.Problem(title: "code: unknown or expired pairing code; ask the therapist for a new one", statusCode: 401);
+            }
+            var token = Secrets.NewToken();
+            var device = new DeviceRecord { Id = "D-" + Secrets.NewToken()[..10], SessionId = s.Id, Name = req.DeviceName, Role = req.Role.ToString(), TokenHash = Secrets.Hash(token), CreatedAt = now };
+            ctx.Devices.Add(device);
+            await ctx.SaveChangesAsync();
+            await store.Audit(device.Id, "device_paired", s.Id, $"{req.Role} '{req.DeviceName}'");
+            return Results.Ok(new PairingResult(s.Id, device.Id, token, ProtocolVersion.Current));
+        }).AllowAnonymous().RequireRateLimiting("login");
+
+        // ------------------------------------------------------------------------------------- audit
+        admin.MapGet("/audit/verify", async (DbFactory db) =>
+        {
+            await using var ctx = db.Create();
+            return Results.Ok(await AuditChain.VerifyAsync(ctx));
+        });
+
+        admin.MapGet("/audit", async (long? after, int? limit, DbFactory db) =>
+        {
+            await using var ctx = db.Create();
+            var rows = await ctx.Audit.AsNoTracking().Where(a => a.Sequence > (after ?? 0)).OrderBy(a => a.Sequence).Take(Math.Clamp(limit ?? 500, 1, 5000)).ToListAsync();
+            return Results.Ok(rows);
+        });
+    }
+
+    private static PatientView ToView(PatientRecord p) => new(p.Id, p.Site, p.Notes, JsonDocument.Parse(p.HierarchyJson).RootElement, p.CreatedAt);
+
+    private static SessionView ToView(SessionRecord s, LiveView? live) =>
+        new(s.Id, s.PatientId, s.SessionNumber, s.Scheduler, s.Mode, s.BaselineSeconds, s.State.ToString(), s.CreatedAt, s.StartedAt, s.EndedAt, live);
+}
+
+public static class Policies
+{
+    public const string Therapist = "therapist";
+    public const string Admin = "admin";
+}

@@ -1,0 +1,50 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+
+namespace OpenVret.Server.Data;
+
+public enum StoreProvider { Sqlite, Postgres }
+
+/// <summary>Creates contexts for the configured provider; applies migrations at start-up.</summary>
+public sealed class DbFactory
+{
+    private readonly DbContextOptions<SqliteSessionDb>? _sqlite;
+    private readonly DbContextOptions<PostgresSessionDb>? _postgres;
+    public StoreProvider Provider { get; }
+    /// <summary>Where the store is, without credentials (for logs and health output).</summary>
+    public string Description { get; }
+
+    public DbFactory(ServerOptions options)
+    {
+        if (!string.IsNullOrWhiteSpace(options.PostgresConnection))
+        {
+            Provider = StoreProvider.Postgres;
+            _postgres = new DbContextOptionsBuilder<PostgresSessionDb>().UseNpgsql(options.PostgresConnection).Options;
+            var b = new Npgsql.NpgsqlConnectionStringBuilder(options.PostgresConnection);
+            Description = $"PostgreSQL {b.Host}:{b.Port}/{b.Database}";
+        }
+        else
+        {
+            Provider = StoreProvider.Sqlite;
+            Directory.CreateDirectory(options.DataFolder);
+            var path = Path.GetFullPath(Path.Combine(options.DataFolder, "openvret.db"));
+            var cs = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true, DefaultTimeout = 30 }.ToString();
+            _sqlite = new DbContextOptionsBuilder<SqliteSessionDb>().UseSqlite(cs).Options;
+            Description = $"SQLite {path}";
+        }
+    }
+
+    public SessionDb Create() => Provider == StoreProvider.Sqlite ? new SqliteSessionDb(_sqlite!) : new PostgresSessionDb(_postgres!);
+
+    public async Task MigrateAsync(CancellationToken ct = default)
+    {
+        await using var db = Create();
+        await db.Database.MigrateAsync(ct);
+        if (Provider == StoreProvider.Sqlite)
+        {
+            // WAL lets readers work beside the single writer. synchronous stays at SQLite's default (FULL): each
+            // commit is synced to disk, durable on power loss too; group commit keeps that affordable.
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
+        }
+    }
+}

@@ -1,0 +1,113 @@
+namespace OpenVret.Server.Data;
+
+public enum UserRole { Therapist, Admin }
+
+public sealed class UserAccount
+{
+    public int Id { get; set; }
+    public required string UserName { get; set; }
+    public required string PasswordHash { get; set; }
+    public UserRole Role { get; set; }
+    public int FailedLogins { get; set; }
+    public DateTimeOffset? LockedUntil { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>A patient by pseudonym only; the clinic keeps the key to real identities outside OpenVRET.</summary>
+public sealed class PatientRecord
+{
+    public required string Id { get; set; }
+    public string Site { get; set; } = "default";
+    /// <summary>The fear hierarchy in the exposure engine's JSON format.</summary>
+    public required string HierarchyJson { get; set; }
+    public string Notes { get; set; } = "";
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+public enum SessionState { Created, Running, Ended }
+
+public sealed class SessionRecord
+{
+    public required string Id { get; set; }
+    public required string PatientId { get; set; }
+    public int SessionNumber { get; set; } = 1;
+    public required string Scheduler { get; set; }
+    public required string Mode { get; set; }
+    public int Seed { get; set; }
+    public double BaselineSeconds { get; set; }
+    public SessionState State { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? StartedAt { get; set; }
+    public DateTimeOffset? EndedAt { get; set; }
+    /// <summary>SHA-256 of the current pairing code (the code itself is shown once to the therapist).</summary>
+    public string? PairingCodeHash { get; set; }
+    public DateTimeOffset? PairingExpiresAt { get; set; }
+    /// <summary>Baseline feature medians once calibrated (JSON), so a restarted server resumes personalised.</summary>
+    public string? BaselineJson { get; set; }
+    public int CreatedByUserId { get; set; }
+}
+
+public sealed class DeviceRecord
+{
+    public required string Id { get; set; }
+    public required string SessionId { get; set; }
+    public required string Name { get; set; }
+    public required string Role { get; set; }
+    /// <summary>SHA-256 of the bearer token.</summary>
+    public required string TokenHash { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? RevokedAt { get; set; }
+    /// <summary>The channels from the device's hello (JSON), so a restarted server can rebuild the pipeline.</summary>
+    public string? ChannelsJson { get; set; }
+    public long LastEventSequence { get; set; } = -1;
+}
+
+/// <summary>
+/// One acknowledged batch of one channel: float32 little-endian samples in one blob (compact: no row per
+/// sample). Unique per (session, device, channel, sequence), so a resend can never be stored twice.
+/// </summary>
+public sealed class SampleChunk
+{
+    public long Id { get; set; }
+    public required string SessionId { get; set; }
+    public required string DeviceId { get; set; }
+    public required string Channel { get; set; }
+    public long Sequence { get; set; }
+    public double DeviceTime { get; set; }
+    /// <summary>Session time (s) of the first sample after clock alignment.</summary>
+    public double SessionTime { get; set; }
+    public double RateHz { get; set; }
+    public int Count { get; set; }
+    public required byte[] Data { get; set; }
+    public bool Late { get; set; }
+}
+
+public enum EntryKind { Event, Rating, Feature, Arousal, Proposal, Decision, Override, Safety, Alert, Command, Transcript, Fault }
+
+/// <summary>Everything else a session records, in session time: typed by <see cref="Kind"/>, payload as JSON.</summary>
+public sealed class SessionEntry
+{
+    public long Id { get; set; }
+    public required string SessionId { get; set; }
+    public double SessionTime { get; set; }
+    public EntryKind Kind { get; set; }
+    public required string Name { get; set; }
+    public required string Json { get; set; }
+    public DateTimeOffset RecordedAt { get; set; }
+}
+
+/// <summary>
+/// One link of the append-only audit chain: Hash = SHA-256(PreviousHash | Sequence | At | Actor | Action |
+/// SessionId | Detail). Changing, removing or reordering any row breaks every hash after it.
+/// </summary>
+public sealed class AuditEntry
+{
+    public long Sequence { get; set; }
+    public DateTimeOffset At { get; set; }
+    public required string Actor { get; set; }
+    public required string Action { get; set; }
+    public string? SessionId { get; set; }
+    public required string Detail { get; set; }
+    public required string PreviousHash { get; set; }
+    public required string Hash { get; set; }
+}

@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using OpenVret.Server.Audit;
+
+namespace OpenVret.Server.Data;
+
+/// <summary>
+/// The single writer of the store (group commit): every session hands it sample chunks, session entries and
+/// audit items; it writes whatever has queued up in one transaction and then completes each item's task, so
+/// a device's batch is acknowledged only once it is durable, and thousands of small writes per second cost one
+/// commit each few milliseconds. It also owns the audit chain: sequence numbers and hashes are assigned here,
+/// in commit order, so the chain has exactly one writer.
+/// </summary>
+public sealed class StoreWriter : IAsyncDisposable
+{
+    private abstract record Item(TaskCompletionSource Done);
+    private sealed record ChunkItem(SampleChunk Chunk, TaskCompletionSource Done) : Item(Done);
+    private sealed record EntryItem(SessionEntry Entry, TaskCompletionSource Done) : Item(Done);
+    private sealed record AuditItem(string Actor, string Action, string? SessionId, string Detail, TaskCompletionSource Done) : Item(Done);
+    private sealed record ActionItem(Func<SessionDb, Task> Action, TaskCompletionSource Done) : Item(Done);
+
+    private readonly Channel<Item> _queue = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly DbFactory _db;
+    private readonly TimeProvider _clock;
+    private readonly ILogger _log;
+    private readonly Task _loop;
+    private long _auditSequence;
+    private string _auditHash = AuditChain.Genesis;
+
+    public const int MaxBatch = 4000;
+    public long Commits { get; private set; }
+    public long ItemsWritten { get; private set; }
+    public int Queued => _queue.Reader.CanCount ? _queue.Reader.Count : -1;
+
+    public StoreWriter(DbFactory db, TimeProvider clock, ILogger<StoreWriter> log)
+    {
+        _db = db; _clock = clock; _log = log;
+        using (var ctx = db.Create())
+        {
+            var last = ctx.Audit.AsNoTracking().OrderByDescending(a => a.Sequence).FirstOrDefault();
+            if (last is not null) { _auditSequence = last.Sequence; _auditHash = last.Hash; }
+        }
+        _loop = Task.Run(Loop);
+    }
+
+    public Task Chunk(SampleChunk c) => Enqueue(new ChunkItem(c, NewTcs()));
+    public Task Entry(SessionEntry e) => Enqueue(new EntryItem(e, NewTcs()));
+    public Task Audit(string actor, string action, string? sessionId, string detail) => Enqueue(new AuditItem(actor, action, sessionId, detail, NewTcs()));
+    /// <summary>Runs an update (e.g. a session record change) in commit order with everything queued before it.</summary>
+    public Task Run(Func<SessionDb, Task> action) => Enqueue(new ActionItem(action, NewTcs()));
+
+    private static TaskCompletionSource NewTcs() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private Task Enqueue(Item item)
+    {
+        if (!_queue.Writer.TryWrite(item)) item.Done.TrySetException(new ObjectDisposedException(nameof(StoreWriter), "the store is shutting down"));
+        return item.Done.Task;
+    }
+
+    private async Task Loop()
+    {
+        var batch = new List<Item>(MaxBatch);
+        while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            batch.Clear();
+            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var item)) batch.Add(item);
+            try
+            {
+                await Write(batch).ConfigureAwait(false);
+                foreach (var i in batch) i.Done.TrySetResult();
+            }
+            catch (Exception e) when (batch.Count > 1)
+            {
+                // Isolate the item that fails so that the others are still written and acknowledged.
+                _log.LogWarning("group commit of {Count} items failed ({Error}); writing them one by one", batch.Count, e.GetBaseException().Message);
+                foreach (var i in batch)
+                {
+                    try { await Write(new List<Item> { i }).ConfigureAwait(false); i.Done.TrySetResult(); }
+                    catch (Exception one) { i.Done.TrySetException(one); }
+                }
+            }
+            catch (Exception e)
+            {
+                foreach (var i in batch) i.Done.TrySetException(e);
+            }
+        }
+    }
+
+    private async Task Write(List<Item> batch)
+    {
+        await using var db = _db.Create();
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        await using var tx = await db.Database.BeginTransactionAsync().ConfigureAwait(false);
+        long seq = _auditSequence;
+        string hash = _auditHash;
+        var actions = new List<Func<SessionDb, Task>>();
+        foreach (var item in batch)
+        {
+            switch (item)
+            {
+                case ChunkItem c: db.SampleChunks.Add(c.Chunk); break;
+                case EntryItem e: db.Entries.Add(e.Entry); break;
+                case AuditItem a:
+                    var at = _clock.GetUtcNow();
+                    seq++;
+                    var entry = new AuditEntry { Sequence = seq, At = at, Actor = a.Actor, Action = a.Action, SessionId = a.SessionId, Detail = a.Detail, PreviousHash = hash, Hash = "" };
+                    entry.Hash = AuditChain.HashOf(entry);
+                    hash = entry.Hash;
+                    db.Audit.Add(entry);
+                    break;
+                case ActionItem x: actions.Add(x.Action); break;
+            }
+        }
+        await db.SaveChangesAsync().ConfigureAwait(false);
+        db.ChangeTracker.AutoDetectChangesEnabled = true;   // actions edit tracked entities
+        foreach (var act in actions) await act(db).ConfigureAwait(false);
+        await tx.CommitAsync().ConfigureAwait(false);
+        _auditSequence = seq;
+        _auditHash = hash;
+        Commits++;
+        ItemsWritten += batch.Count;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _loop.ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,132 @@
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http.Connections;
+using OpenTelemetry.Metrics;
+using OpenVret.Protocol;
+using OpenVret.Server.Api;
+using OpenVret.Server.Data;
+using OpenVret.Server.Demo;
+using OpenVret.Server.Security;
+using OpenVret.Server.Sessions;
+
+namespace OpenVret.Server;
+
+/// <summary>Builds the session server (used by Program, the CLI's serve command and the integration tests).</summary>
+public static class ServerApp
+{
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        if (builder.Configuration["urls"] is null && builder.Configuration["ASPNETCORE_URLS"] is null && Environment.GetEnvironmentVariable("ASPNETCORE_URLS") is null)
+            builder.WebHost.UseUrls("http://localhost:5080");
+        configure?.Invoke(builder);
+        var options = builder.Configuration.GetSection("OpenVret").Get<ServerOptions>() ?? new ServerOptions();
+        if (!Path.IsPathRooted(options.DataFolder)) options.DataFolder = Path.GetFullPath(options.DataFolder, Directory.GetCurrentDirectory());
+
+        var s = builder.Services;
+        s.AddSingleton(options);
+        s.AddSingleton(TimeProvider.System);
+        s.AddSingleton<DbFactory>();
+        s.AddSingleton<StoreWriter>();
+        s.AddSingleton<ServerMetrics>();
+        s.AddSingleton<ISessionSink, SignalRSink>();
+        s.AddSingleton<SessionHost>();
+        if (options.Demo) s.AddHostedService<DemoService>();
+        s.AddHostedService(sp => sp.GetRequiredService<SessionHost>());
+
+        s.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
+            .AddCookie(o =>
+            {
+                o.Cookie.Name = "openvret.auth";
+                o.Cookie.HttpOnly = true;
+                o.Cookie.SameSite = SameSiteMode.Strict;
+                o.ExpireTimeSpan = TimeSpan.FromHours(10);
+                o.SlidingExpiration = true;
+                // An API answers 401/403; it never redirects to a login page.
+                o.Events.OnRedirectToLogin = ctx => { ctx.Response.StatusCode = 401; return Task.CompletedTask; };
+                o.Events.OnRedirectToAccessDenied = ctx => { ctx.Response.StatusCode = 403; return Task.CompletedTask; };
+            })
+            .AddScheme<AuthenticationSchemeOptions, DeviceAuthenticationHandler>(DeviceAuthenticationHandler.Scheme, null);
+        s.AddAuthorization(o =>
+        {
+            o.AddPolicy(Policies.Therapist, p => p.AddAuthenticationSchemes(CookieAuthenticationDefaults.AuthenticationScheme).RequireRole(Roles.Therapist, Roles.Admin));
+            o.AddPolicy(Policies.Admin, p => p.AddAuthenticationSchemes(CookieAuthenticationDefaults.AuthenticationScheme).RequireRole(Roles.Admin));
+            // Every endpoint needs an authenticated caller unless it says otherwise (login, pairing, health, OpenAPI).
+            o.FallbackPolicy = new AuthorizationPolicyBuilder(CookieAuthenticationDefaults.AuthenticationScheme, DeviceAuthenticationHandler.Scheme)
+                .RequireAuthenticatedUser().Build();
+        });
+        s.AddRateLimiter(o =>
+        {
+            o.RejectionStatusCode = 429;
+            o.AddPolicy("login", ctx => RateLimitPartition.GetFixedWindowLimiter(ctx.Connection.RemoteIpAddress?.ToString() ?? "?",
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = 20, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+        });
+        s.AddSignalR(o =>
+        {
+            o.MaximumReceiveMessageSize = options.MaxMessageBytes;
+            o.MaximumParallelInvocationsPerClient = 4;
+            o.EnableDetailedErrors = false;
+        }).AddJsonProtocol(o =>
+        {
+            o.PayloadSerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter());
+            o.PayloadSerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals;
+        }).AddMessagePackProtocol();
+        s.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter());
+            o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals;
+        });
+        s.AddOpenApi();
+        s.AddProblemDetails();
+        s.AddHealthChecks().AddCheck<StoreHealthCheck>("store");
+        s.AddOpenTelemetry().WithMetrics(m => m.AddMeter(ServerMetrics.MeterName).AddAspNetCoreInstrumentation());
+
+        var app = builder.Build();
+        app.Services.GetRequiredService<DbFactory>().MigrateAsync().GetAwaiter().GetResult();
+        BootstrapAdmin(app.Services.GetRequiredService<DbFactory>(), options, app.Services.GetRequiredService<TimeProvider>());
+
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+
+        app.MapOpenApi().AllowAnonymous();
+        app.MapHealthChecks("/health").AllowAnonymous();
+        app.MapGet("/", (ServerOptions o) => Results.Text(
+            "OpenVRET session server. REST: /api (OpenAPI document at /openapi/v1.json); SignalR hubs: " +
+            $"{ProtocolVersion.DeviceHubPath} (devices, VR clients) and {ProtocolVersion.ConsoleHubPath} (therapist console); health: /health. " +
+            "The therapist console UI is issue #7.")).AllowAnonymous();
+        RestApi.Map(app);
+        app.MapHub<DeviceHub>(ProtocolVersion.DeviceHubPath, o => o.Transports = HttpTransportType.WebSockets | HttpTransportType.LongPolling);
+        app.MapHub<ConsoleHub>(ProtocolVersion.ConsoleHubPath);
+        return app;
+    }
+
+    private static void BootstrapAdmin(DbFactory db, ServerOptions options, TimeProvider clock)
+    {
+        if (string.IsNullOrEmpty(options.AdminUser) || string.IsNullOrEmpty(options.AdminPassword)) return;
+        using var ctx = db.Create();
+        if (ctx.Users.Any()) return;
+        var user = new UserAccount { UserName = options.AdminUser, PasswordHash = "", Role = UserRole.Admin, CreatedAt = clock.GetUtcNow() };
+        user.PasswordHash = new Microsoft.AspNetCore.Identity.PasswordHasher<UserAccount>().HashPassword(user, options.AdminPassword);
+        ctx.Users.Add(user);
+        ctx.SaveChanges();
+    }
+}
+
+/// <summary>/health: the store answers and the writer keeps up.</summary>
+public sealed class StoreHealthCheck(DbFactory db, StoreWriter writer) : Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheck
+{
+    public async Task<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult> CheckHealthAsync(Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext context, CancellationToken ct = default)
+    {
+        await using var ctx = db.Create();
+        if (!await ctx.Database.CanConnectAsync(ct)) return Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Unhealthy($"{db.Description}: cannot connect");
+        int queued = writer.Queued;
+        return queued > 50_000
+            ? Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Degraded($"{queued} writes queued")
+            : Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy($"{db.Provider}; {queued} writes queued");
+    }
+}

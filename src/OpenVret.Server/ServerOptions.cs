@@ -1,0 +1,35 @@
+namespace OpenVret.Server;
+
+/// <summary>Configuration section "OpenVret" (appsettings.json, environment OPENVRET__..., or the command line).</summary>
+public sealed class ServerOptions
+{
+    /// <summary>Folder for the embedded SQLite database and exports.</summary>
+    public string DataFolder { get; set; } = "data";
+    /// <summary>When set, PostgreSQL is used instead of SQLite (e.g. "Host=localhost;Database=openvret;Username=...;Password=...").</summary>
+    public string? PostgresConnection { get; set; }
+    /// <summary>Seed the demo therapist, patient and simulated device on an empty database.</summary>
+    public bool Demo { get; set; } = true;
+    /// <summary>Demo therapist password; when empty a random one is generated and printed once at first start.</summary>
+    public string? DemoPassword { get; set; }
+    public string DemoUser { get; set; } = "demo";
+    /// <summary>
+    /// First administrator, created on a database without users when both are set (from configuration or the
+    /// environment, never from code): OpenVret__AdminUser, OpenVret__AdminPassword.
+    /// </summary>
+    public string? AdminUser { get; set; }
+    public string? AdminPassword { get; set; }
+    /// <summary>Baseline calibration length (s) for new sessions unless the request says otherwise.</summary>
+    public double BaselineSeconds { get; set; } = 90;
+    /// <summary>Path of the arousal model; default: the shipped WESAD wrist model next to the server.</summary>
+    public string? ArousalModelPath { get; set; }
+    /// <summary>Largest SignalR message (bytes) accepted from a client.</summary>
+    public long MaxMessageBytes { get; set; } = 256 * 1024;
+    /// <summary>Samples per second a device may send, summed over its channels (ingest rate limit).</summary>
+    public double MaxSamplesPerSecondPerDevice { get; set; } = 20_000;
+    /// <summary>Pairing codes expire after this many minutes.</summary>
+    public double PairingMinutes { get; set; } = 15;
+    /// <summary>How often (ms) sessions tick: veto windows, sensor loss, the console's live view.</summary>
+    public int TickMilliseconds { get; set; } = 250;
+    /// <summary>Print a one-line summary of each live session to the log every this many seconds (0 = never).</summary>
+    public double LiveLogSeconds { get; set; } = 10;
+}

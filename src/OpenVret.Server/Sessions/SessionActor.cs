@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using OpenVret.Exposure.Session;
+using OpenVret.Protocol;
+using OpenVret.Server.Data;
+
+namespace OpenVret.Server.Sessions;
+
+/// <summary>Where a session's live output goes (SignalR in this host; a grain stream in a cluster).</summary>
+public interface ISessionSink
+{
+    void ToScene(string sessionId, SceneCommand command);
+    void ToDevice(string deviceId, DeviceNotice notice);
+    void ToConsole(string sessionId, EngineEvent e);
+    void ToConsole(string sessionId, Alert alert);
+    void ToConsole(string sessionId, LiveView view);
+}
+
+/// <summary>
+/// Hosts one <see cref="SessionPipeline"/> as an actor: calls run one at a time (an async gate), then the
+/// outbox is delivered (live messages to the sink, records and audit items to the store writer).
+/// Sample batches are acknowledged only when their chunk is durable.
+/// </summary>
+public sealed class SessionActor
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter() },
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly SessionPipeline _pipeline;
+    private readonly StoreWriter _store;
+    private readonly ISessionSink _sink;
+    private readonly TimeProvider _clock;
+    private readonly DateTimeOffset _startedAt;
+    private readonly ServerMetrics _metrics;
+    private bool _baselineSaved;
+
+    public string SessionId { get; }
+    public string PatientId { get; }
+
+    public SessionActor(SessionSetup setup, string patientId, DateTimeOffset startedAt, Learning.ArousalModel model, StoreWriter store, ISessionSink sink, TimeProvider clock, ServerMetrics metrics)
+    {
+        SessionId = setup.SessionId;
+        PatientId = patientId;
+        _store = store; _sink = sink; _clock = clock; _startedAt = startedAt; _metrics = metrics;
+        var o = new Outbox();
+        _pipeline = new SessionPipeline(setup, model, clock, o);
+        _baselineSaved = setup.Baseline is not null;
+        Deliver(o);
+    }
+
+    /// <summary>Session time now, in seconds since the session started.</summary>
+    public double Now => (_clock.GetUtcNow() - _startedAt).TotalSeconds;
+
+    public async Task<T> Ask<T>(Func<SessionPipeline, Outbox, T> work)
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            var o = new Outbox();
+            T result;
+            try { result = work(_pipeline, o); }
+            finally { Deliver(o); }
+            return result;
+        }
+        finally { _gate.Release(); }
+    }
+
+    public Task Ask(Action<SessionPipeline, Outbox> work) => Ask<bool>((p, o) => { work(p, o); return true; });
+
+    /// <summary>Ingests a batch; completes when the ack can be sent (after the chunk is durable).</summary>
+    public async Task<BatchAck> IngestAsync(string deviceId, SampleBatch batch)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        var decision = await Ask((p, o) => p.Ingest(deviceId, batch, Now, o)).ConfigureAwait(false);
+        _metrics.BatchProcessed(Stopwatch.GetElapsedTime(t0).TotalMilliseconds, batch?.Samples?.Length ?? 0, decision.Ack.Status);
+        if (decision.Chunk is null) return decision.Ack;
+        try
+        {
+            await _store.Chunk(decision.Chunk).ConfigureAwait(false);
+            return decision.Ack;
+        }
+        catch (Exception e)
+        {
+            await Ask((p, _) => p.Unaccept(deviceId, decision.Chunk.Channel, decision.Chunk.Sequence)).ConfigureAwait(false);
+            return decision.Ack with { Status = BatchStatus.Rejected, Error = $"storage: the batch could not be made durable ({e.GetBaseException().GetType().Name}); resend it" };
+        }
+    }
+
+    public Task Tick() => Ask((p, o) => p.Tick(Now, o));
+
+    public Task<LiveView> ViewAsync() => Ask((p, _) => p.View());
+
+    /// <summary>Pushes the live view to the console (the host's ticker calls this a few times per second).</summary>
+    public async Task PublishViewAsync()
+    {
+        var view = await ViewAsync().ConfigureAwait(false);
+        _sink.ToConsole(SessionId, view);
+    }
+
+    private void Deliver(Outbox o)
+    {
+        foreach (var c in o.Scene) _sink.ToScene(SessionId, c);
+        foreach (var e in o.EngineEvents) _sink.ToConsole(SessionId, e);
+        foreach (var a in o.Alerts) _sink.ToConsole(SessionId, a);
+        foreach (var (device, notice) in o.Notices) _sink.ToDevice(device, notice);
+        var now = _clock.GetUtcNow();
+        foreach (var e in o.Entries)
+            Observe(_store.Entry(new SessionEntry
+            {
+                SessionId = SessionId, SessionTime = e.At, Kind = e.Kind, Name = e.Name,
+                Json = JsonSerializer.Serialize(e.Payload, e.Payload.GetType(), Json), RecordedAt = now,
+            }));
+        foreach (var a in o.Audit) Observe(_store.Audit(a.Actor, a.Action, SessionId, a.Detail));
+        if (!_baselineSaved && _pipeline.Baseline is { } baseline)
+        {
+            _baselineSaved = true;
+            string json = JsonSerializer.Serialize(baseline.Where(kv => double.IsFinite(kv.Value)).ToDictionary(), Json);
+            Observe(_store.Run(async db =>
+            {
+                var s = await db.Sessions.FindAsync(SessionId);
+                if (s is not null) { s.BaselineJson = json; await db.SaveChangesAsync(); }
+            }));
+        }
+    }
+
+    private void Observe(Task write) => write.ContinueWith(t => _metrics.StoreFailed(t.Exception!), TaskContinuationOptions.OnlyOnFaulted);
+}

@@ -1,0 +1,688 @@
+using System.Globalization;
+using OpenVret.Exposure;
+using OpenVret.Exposure.Domain;
+using OpenVret.Exposure.Rules;
+using OpenVret.Exposure.Safety;
+using OpenVret.Exposure.Scheduling;
+using OpenVret.Exposure.Session;
+using OpenVret.Learning;
+using OpenVret.Protocol;
+using OpenVret.Server.Data;
+using OpenVret.Signals;
+using OpenVret.Signals.Streaming;
+
+namespace OpenVret.Server.Sessions;
+
+/// <summary>How a session is set up (from its record, or on resume after a restart).</summary>
+public sealed record SessionSetup(
+    string SessionId,
+    Patient Patient,
+    string SchedulerId,
+    EngineMode Mode,
+    int Seed,
+    double BaselineSeconds,
+    int SessionNumber = 1,
+    double VetoSeconds = 10,
+    // On resume after a restart: where the exposure was, and the personalisation baseline.
+    string? ResumeItemId = null,
+    string? HighestItemId = null,
+    IReadOnlyDictionary<string, double>? Baseline = null,
+    double ResumeAtSeconds = 0);
+
+/// <summary>What the live view of the console shows, refreshed several times per second.</summary>
+public sealed record LiveView(
+    string SessionId,
+    double Elapsed,
+    SessionPhase Phase,
+    double? ArousalProbability,
+    int? ArousalLevel,
+    double? ArousalUncertainty,
+    IReadOnlyList<Contribution> TopContributions,
+    double? HeartRateBpm,
+    double? SkinConductance,
+    IReadOnlyDictionary<string, string> Sensors,
+    string? CurrentItemId,
+    double CurrentIntensity,
+    IReadOnlyDictionary<string, double> Parameters,
+    ExposureContext Context,
+    bool HoldActive,
+    bool Stopped,
+    double? Suds,
+    double? PredictedExpectancy,
+    double? LastViolation,
+    IReadOnlyList<PendingProposal> Pending,
+    double BaselineRemainingSeconds);
+
+public sealed record PendingProposal(Proposal Proposal, ProposalStatus Status, double? AppliesInSeconds);
+
+/// <summary>A safety or fault alert the therapist must see and acknowledge.</summary>
+public sealed record Alert(string Id, double At, string Kind, string Text, bool Critical);
+
+/// <summary>Something to append to the session's records (serialised by the host).</summary>
+public sealed record EntryDraft(double At, EntryKind Kind, string Name, object Payload);
+
+/// <summary>An audit-trail item; the actor is a pseudonymous user or device id, or "engine"/"server".</summary>
+public sealed record AuditDraft(string Actor, string Action, string Detail);
+
+/// <summary>Everything one step of the pipeline produced, for the host to deliver and persist.</summary>
+public sealed class Outbox
+{
+    public List<EntryDraft> Entries { get; } = new();
+    public List<AuditDraft> Audit { get; } = new();
+    public List<SceneCommand> Scene { get; } = new();
+    public List<EngineEvent> EngineEvents { get; } = new();
+    public List<Alert> Alerts { get; } = new();
+    public List<(string DeviceId, DeviceNotice Notice)> Notices { get; } = new();
+    public bool Any => Entries.Count + Audit.Count + Scene.Count + EngineEvents.Count + Alerts.Count + Notices.Count > 0;
+}
+
+/// <summary>The decision on one sample batch: the ack for the device and what to store durably.</summary>
+public sealed record IngestDecision(BatchAck Ack, SampleChunk? Chunk);
+
+/// <summary>
+/// One live session as a single-threaded unit that owns its state (the host serialises every call, in process
+/// or as a grain): per-channel sequence tracking and buffers, device clock alignment, the streaming feature
+/// extractor, the personalised arousal estimator, the exposure engine with its safety policy, and the session's
+/// phase (baseline calibration, then exposure). No I/O: every call returns an <see cref="Outbox"/> for the host.
+/// Time is session time in seconds, passed in by the host (monotonic within a run).
+/// </summary>
+public sealed class SessionPipeline
+{
+    /// <summary>A channel silent (or all-NaN) this long counts as lost.</summary>
+    public const double LostAfterSeconds = 5;
+    /// <summary>Without any therapist console for this long, the session goes on a safety hold.</summary>
+    public const double ConsoleAbsentHoldSeconds = 15;
+    public const double MaxBatchSeconds = 10;
+    public const double WindowSeconds = 60, HopSeconds = 2;
+
+    private sealed class ChannelState(string deviceId, ChannelDeclaration spec)
+    {
+        public string DeviceId { get; } = deviceId;
+        public ChannelDeclaration Spec { get; } = spec;
+        public string Key => $"{DeviceId}:{Spec.Name}";
+        public long LastSequence = -1;
+        public readonly SortedSet<long> Missing = new();
+        public double LastDeviceEnd = double.NaN;
+        public double NextSessionTime = double.NaN;
+        public double LastFiniteArrival = double.NaN;
+        public double LastArrival = double.NaN;
+        public SensorStatus Status = SensorStatus.Good;
+        public bool OverlapReported;
+    }
+
+    private sealed class DeviceState(string id)
+    {
+        public string Id { get; } = id;
+        public ClockAligner Clock { get; } = new();
+        public long LastEventSequence = -1;
+        public bool Connected;
+        public double HeadAwaySince = double.NaN;
+        public double LastHeadUpdate = double.NaN;
+    }
+
+    private readonly SessionSetup _setup;
+    private readonly ArousalEstimator _estimator;
+    private readonly Dictionary<string, DeviceState> _devices = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ChannelState> _channels = new(StringComparer.Ordinal);
+    private readonly List<IReadOnlyDictionary<string, double>> _baselineWindows = new();
+    private readonly Dictionary<string, Alert> _openAlerts = new(StringComparer.Ordinal);
+    private StreamingFeatureExtractor? _extractor;
+    private ArousalEstimate? _arousal;
+    private double? _heartRate, _scl, _suds;
+    private double _now;
+    private int _alertCounter;
+    private long _commandSequence;
+    private int _consoles;
+    private double _consoleAbsentSince;
+    private bool _baselineExtendedReported;
+    private SceneCommand? _currentScene;
+    private double _firstDataTime = double.NaN, _lastWindowEnd = double.NaN;
+
+    public ExposureEngine Engine { get; }
+    public SessionPhase Phase { get; private set; } = SessionPhase.Baseline;
+    public string SessionId => _setup.SessionId;
+    public SceneCommand? CurrentScene => _currentScene;
+    public IReadOnlyCollection<Alert> OpenAlerts => _openAlerts.Values;
+    public IReadOnlyDictionary<string, double>? Baseline => _estimator.Calibrated ? _estimator.BaselineMedians : null;
+    public string? CurrentItemId => Engine.CurrentItemId;
+    public string HighestItemId { get; private set; }
+
+    public SessionPipeline(SessionSetup setup, ArousalModel model, TimeProvider clock, Outbox startup)
+    {
+        _setup = setup;
+        _estimator = new ArousalEstimator(model);
+        _now = setup.ResumeAtSeconds;
+        _consoleAbsentSince = _now;
+        bool resumed = setup.ResumeItemId is not null || setup.Baseline is not null;
+        Engine = new ExposureEngine(setup.Patient, Schedulers.Create(setup.SchedulerId), RuleSet.Default(), new SafetyOptions(), setup.Mode, clock,
+            setup.Seed, TimeSpan.FromSeconds(setup.VetoSeconds), sessionNumber: setup.SessionNumber,
+            startItemId: setup.ResumeItemId, highestItemReachedId: setup.HighestItemId);
+        HighestItemId = setup.HighestItemId ?? Engine.CurrentItemId;
+        if (setup.Baseline is not null)
+        {
+            _estimator.Restore(setup.Baseline);
+            Phase = SessionPhase.Exposure;
+        }
+        if (resumed)
+        {
+            Engine.Hold("the server restarted during this session; it resumed from the stored state. Check the patient, then release the hold");
+            Raise(startup, "server_restart", "The server restarted during this session. The session resumed at the last applied step with a safety hold; " +
+                "intensity will not rise until you release the hold.", critical: true);
+        }
+        Drain(startup);
+        if (Phase == SessionPhase.Exposure) SendScene(startup, "resumed after a server restart");
+        else Command(startup, SceneCommandKind.CalmScene, null, null, null, "baseline calibration: a calm neutral scene while the resting baseline is recorded");
+    }
+
+    // ------------------------------------------------------------------------------------------------ devices
+
+    /// <summary>A device said hello: its channels join the pipeline. Re-declaring the same channels (a reconnect) keeps their state.</summary>
+    public HelloAck DeclareDevice(string deviceId, IReadOnlyList<ChannelDeclaration> channels, long lastEventSequence, IReadOnlyDictionary<string, long> storedSequences, Outbox o)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var c in channels)
+        {
+            if (string.IsNullOrWhiteSpace(c.Name) || c.Name.Length > 64)
+                throw new ProtocolException("channels.name", c.Name ?? "(null)", "a channel needs a name of 1-64 characters");
+            if (!names.Add(c.Name)) throw new ProtocolException("channels.name", c.Name, "declared twice");
+            if (!(c.RateHz > 0 && c.RateHz <= 2000)) throw new ProtocolException($"channels[{c.Name}].rateHz", c.RateHz.ToString(CultureInfo.InvariantCulture), "must be > 0 and <= 2000 Hz");
+            if (!Enum.IsDefined(c.Kind)) throw new ProtocolException($"channels[{c.Name}].kind", c.Kind.ToString(), "unknown channel kind");
+        }
+        if (!_devices.TryGetValue(deviceId, out var device)) _devices[deviceId] = device = new DeviceState(deviceId);
+        device.Connected = true;
+        device.LastEventSequence = Math.Max(device.LastEventSequence, lastEventSequence);
+        bool changed = false;
+        foreach (var c in channels)
+        {
+            string key = $"{deviceId}:{c.Name}";
+            if (_channels.TryGetValue(key, out var existing) && existing.Spec == c) continue;
+            var state = new ChannelState(deviceId, c);
+            if (storedSequences.TryGetValue(c.Name, out var last)) state.LastSequence = last;
+            _channels[key] = state;
+            changed = true;
+        }
+        if (changed) RebuildExtractor(o);
+        o.Entries.Add(new EntryDraft(_now, EntryKind.Event, "device_hello", new { deviceId, channels }));
+        return new HelloAck(_setup.SessionId, deviceId,
+            _channels.Values.Where(c => c.DeviceId == deviceId).ToDictionary(c => c.Spec.Name, c => c.LastSequence, StringComparer.Ordinal),
+            Phase == SessionPhase.Exposure && Engine.Stopped ? SessionPhase.Paused : Phase, _currentScene);
+    }
+
+    public void DeviceDisconnected(string deviceId, Outbox o)
+    {
+        if (!_devices.TryGetValue(deviceId, out var d) || !d.Connected) return;
+        d.Connected = false;
+        o.Entries.Add(new EntryDraft(_now, EntryKind.Fault, "device_disconnected", new { deviceId }));
+        if (_channels.Values.Any(c => c.DeviceId == deviceId))
+            Raise(o, "device_disconnected", $"Device {deviceId} disconnected; its sensors will be marked lost in {LostAfterSeconds:0} s unless it reconnects.", critical: false);
+    }
+
+    private void RebuildExtractor(Outbox o)
+    {
+        var specs = _channels.Values.Where(c => Map(c.Spec.Kind) is not null)
+            .Select(c => new ChannelSpec(c.Key, Map(c.Spec.Kind)!.Value, new SampleRate(c.Spec.RateHz))).ToList();
+        bool hadOne = _extractor is not null;
+        _extractor = specs.Count == 0 ? null : new StreamingFeatureExtractor(specs, WindowSeconds, HopSeconds);
+        foreach (var c in _channels.Values) c.NextSessionTime = double.NaN;
+        if (hadOne)
+            o.Entries.Add(new EntryDraft(_now, EntryKind.Event, "pipeline_rebuilt", new { reason = "the set of channels changed; feature windows restart", channels = specs.Select(s => s.Name) }));
+    }
+
+    private static Modality? Map(ChannelKind k) => k switch
+    {
+        ChannelKind.Ecg => Modality.Ecg, ChannelKind.Ppg => Modality.Ppg, ChannelKind.Eda => Modality.Eda,
+        ChannelKind.Respiration => Modality.Respiration, ChannelKind.SkinTemperature => Modality.SkinTemperature,
+        ChannelKind.Accelerometer => Modality.Accelerometer, ChannelKind.Eeg => Modality.Eeg, ChannelKind.HeadMovement => Modality.HeadMovement,
+        _ => null,
+    };
+
+    // ------------------------------------------------------------------------------------------------ samples
+
+    /// <summary>
+    /// Checks one batch and feeds it to the live pipeline. Returns the ack and the chunk the host must make
+    /// durable before sending the ack (null when nothing is to be stored).
+    /// </summary>
+    public IngestDecision Ingest(string deviceId, SampleBatch? b, double now, Outbox o)
+    {
+        Advance(now);
+        BatchAck Reject(string channel, long seq, string error)
+        {
+            o.Entries.Add(new EntryDraft(_now, EntryKind.Fault, "batch_rejected", new { deviceId, channel, sequence = seq, error }));
+            return new BatchAck(channel, seq, BatchStatus.Rejected, error);
+        }
+        if (b is null) return new IngestDecision(Reject("", -1, "batch: missing"), null);
+        if (Phase == SessionPhase.Ended) return new IngestDecision(Reject(b.Channel ?? "", b.Sequence, "session: ended; no more data is accepted"), null);
+        if (!_channels.TryGetValue($"{deviceId}:{b.Channel}", out var ch))
+            return new IngestDecision(Reject(b.Channel ?? "", b.Sequence, $"channel: '{b.Channel}' was not declared in this device's hello; declared: {string.Join(", ", _channels.Values.Where(c => c.DeviceId == deviceId).Select(c => c.Spec.Name))}"), null);
+        if (b.Sequence < 0) return new IngestDecision(Reject(b.Channel!, b.Sequence, $"sequence: {b.Sequence} is negative"), null);
+        if (b.Samples is null || b.Samples.Length == 0) return new IngestDecision(Reject(b.Channel!, b.Sequence, "samples: empty batch"), null);
+        int max = (int)Math.Ceiling(ch.Spec.RateHz * MaxBatchSeconds) + 1;
+        if (b.Samples.Length > max)
+            return new IngestDecision(Reject(b.Channel!, b.Sequence, $"samples: {b.Samples.Length} samples is more than {MaxBatchSeconds:0} s at {ch.Spec.RateHz} Hz (max {max}); split the batch"), null);
+        if (!double.IsFinite(b.DeviceTime))
+            return new IngestDecision(Reject(b.Channel!, b.Sequence, $"deviceTime: {b.DeviceTime.ToString(CultureInfo.InvariantCulture)} is not a finite number"), null);
+
+        bool late = false;
+        if (b.Sequence <= ch.LastSequence)
+        {
+            if (!ch.Missing.Remove(b.Sequence)) return new IngestDecision(new BatchAck(b.Channel!, b.Sequence, BatchStatus.Duplicate, null), null);
+            late = true;
+        }
+        else
+        {
+            if (b.Sequence > ch.LastSequence + 1)
+            {
+                for (long s = Math.Max(ch.LastSequence + 1, b.Sequence - 10_000); s < b.Sequence; s++) ch.Missing.Add(s);
+                while (ch.Missing.Count > 10_000) ch.Missing.Remove(ch.Missing.Min);
+                if (ch.LastSequence >= 0)
+                    o.Entries.Add(new EntryDraft(_now, EntryKind.Fault, "sequence_gap", new { deviceId, channel = b.Channel, from = ch.LastSequence + 1, to = b.Sequence - 1 }));
+            }
+            ch.LastSequence = b.Sequence;
+        }
+
+        int finite = 0;
+        foreach (var v in b.Samples) if (float.IsFinite(v)) finite++;
+        double rate = ch.Spec.RateHz, duration = b.Samples.Length / rate;
+        var device = _devices[deviceId];
+        ch.LastArrival = _now;
+        if (finite > 0) ch.LastFiniteArrival = _now;
+        if (finite < b.Samples.Length)
+            o.Entries.Add(new EntryDraft(_now, EntryKind.Fault, "nonfinite_samples", new { deviceId, channel = b.Channel, sequence = b.Sequence, count = b.Samples.Length - finite }));
+
+        double sessionStart;
+        if (late)
+        {
+            sessionStart = device.Clock.ToSession(b.DeviceTime);
+        }
+        else
+        {
+            if (device.Clock.Observe(b.DeviceTime + duration, _now))
+                Raise(o, "clock_jump", $"The clock of device {deviceId} jumped (channel {b.Channel}, device time {b.DeviceTime:0.###} s); the clock alignment restarted.", critical: false);
+            sessionStart = FeedLive(ch, b, device, o);
+        }
+        var bytes = new byte[b.Samples.Length * 4];
+        Buffer.BlockCopy(b.Samples, 0, bytes, 0, bytes.Length);
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("sample chunks are stored little-endian");
+        var chunk = new SampleChunk
+        {
+            SessionId = _setup.SessionId, DeviceId = deviceId, Channel = b.Channel!, Sequence = b.Sequence, DeviceTime = b.DeviceTime,
+            SessionTime = sessionStart, RateHz = rate, Count = b.Samples.Length, Data = bytes, Late = late,
+        };
+        return new IngestDecision(new BatchAck(b.Channel!, b.Sequence, late ? BatchStatus.AcceptedLate : BatchStatus.Accepted, null), chunk);
+    }
+
+    /// <summary>The store failed to make a batch durable: forget it so the device's resend is accepted.</summary>
+    public void Unaccept(string deviceId, string channel, long sequence)
+    {
+        if (_channels.TryGetValue($"{deviceId}:{channel}", out var ch)) ch.Missing.Add(sequence);
+    }
+
+    private double FeedLive(ChannelState ch, SampleBatch b, DeviceState device, Outbox o)
+    {
+        double rate = ch.Spec.RateHz, duration = b.Samples.Length / rate;
+        double tolerance = Math.Max(1.5 / rate, 0.05);
+        double start;
+        if (double.IsNaN(ch.NextSessionTime))
+            start = device.Clock.ToSession(b.DeviceTime);
+        else
+        {
+            double delta = b.DeviceTime - ch.LastDeviceEnd;
+            if (delta > tolerance && delta < 3600) start = ch.NextSessionTime + delta;        // a gap: the extractor marks it missing
+            else
+            {
+                if (delta < -tolerance && !ch.OverlapReported)
+                {
+                    ch.OverlapReported = true;
+                    o.Entries.Add(new EntryDraft(_now, EntryKind.Fault, "timestamp_overlap", new { deviceId = ch.DeviceId, channel = ch.Spec.Name, sequence = b.Sequence, overlapSeconds = -delta,
+                        handling = "the batch's sequence number is new, so it was taken as contiguous with the previous one" }));
+                }
+                start = ch.NextSessionTime;
+            }
+        }
+        ch.LastDeviceEnd = b.DeviceTime + duration;
+        ch.NextSessionTime = start + duration;
+        if (_extractor is null || Map(ch.Spec.Kind) is null) return start;
+        var values = new double[b.Samples.Length];
+        for (int i = 0; i < values.Length; i++) values[i] = float.IsFinite(b.Samples[i]) ? b.Samples[i] : double.NaN;
+        IReadOnlyList<FeatureVector> vectors;
+        try { vectors = _extractor.Push(ch.Key, start, values); }
+        catch (SignalInputException e)
+        {
+            o.Entries.Add(new EntryDraft(_now, EntryKind.Fault, "live_pipeline", new { deviceId = ch.DeviceId, channel = ch.Spec.Name, sequence = b.Sequence, error = e.Message }));
+            return start;
+        }
+        foreach (var v in vectors) OnFeatures(v, o);
+        return start;
+    }
+
+    private void OnFeatures(FeatureVector v, Outbox o)
+    {
+        var values = v.Features.Values.Where(kv => double.IsFinite(kv.Value)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        o.Entries.Add(new EntryDraft(_now, EntryKind.Feature, "window", new { end = v.EndSeconds, values, flags = v.Features.Flags.Select(f => f.ToString()) }));
+        if (double.IsNaN(_firstDataTime)) _firstDataTime = v.EndSeconds - v.WindowSeconds;
+        _lastWindowEnd = v.EndSeconds;
+        _heartRate = First(values, "ECG.ECG_Rate_Mean", "PPG.PPG_Rate_Mean", "ECG_Rate_Mean", "PPG_Rate_Mean");
+        _scl = First(values, "EDA.SCL_Mean", "SCL_Mean");
+        if (Phase == SessionPhase.Baseline)
+        {
+            if (!v.Features.Flags.Any(f => f.Severity == QualitySeverity.Error)) _baselineWindows.Add(values);
+            return;
+        }
+        if (Phase != SessionPhase.Exposure) return;
+        var estimate = _estimator.Estimate(values);
+        bool usable = estimate.MissingFeatures.Count * 2 < _estimator.BaselineMedians.Count;
+        _arousal = usable ? estimate : null;
+        o.Entries.Add(new EntryDraft(_now, EntryKind.Arousal, "estimate", new { estimate.Probability, estimate.Level, estimate.Uncertainty, usable, estimate.TopContributions, estimate.MissingFeatures }));
+        Update(o, new StateUpdate
+        {
+            Elapsed = TimeSpan.FromSeconds(_now),
+            ArousalProbability = usable ? estimate.Probability : null,
+            ArousalLevel = usable ? estimate.Level : null,
+            HeartRateBpm = _heartRate is double hr && hr >= 20 && hr <= 250 ? hr : null,
+            Sensors = SensorMap(),
+        });
+    }
+
+    private static double? First(Dictionary<string, double> values, params string[] names)
+    {
+        foreach (var n in names) if (values.TryGetValue(n, out var v)) return v;
+        return null;
+    }
+
+    private Dictionary<string, SensorStatus> SensorMap() =>
+        _channels.Values.ToDictionary(c => c.Key, c => c.Status, StringComparer.Ordinal);
+
+    // ------------------------------------------------------------------------------------------------ events
+
+    public EventAck OnClientEvent(string deviceId, ClientEvent? e, double now, Outbox o)
+    {
+        Advance(now);
+        EventAck Reject(long seq, string error)
+        {
+            o.Entries.Add(new EntryDraft(_now, EntryKind.Fault, "event_rejected", new { deviceId, sequence = seq, error }));
+            return new EventAck(seq, BatchStatus.Rejected, error);
+        }
+        if (e is null) return Reject(-1, "event: missing");
+        if (!_devices.TryGetValue(deviceId, out var device)) return Reject(e.Sequence, "device: send a hello first");
+        if (e.Sequence <= device.LastEventSequence) return new EventAck(e.Sequence, BatchStatus.Duplicate, null);
+        if (!Enum.IsDefined(e.Kind)) return Reject(e.Sequence, $"kind: unknown event kind {(int)e.Kind}");
+        bool needsRating = e.Kind is ClientEventKind.Suds or ClientEventKind.ExpectancyBefore or ClientEventKind.OutcomeAfter;
+        if (needsRating && !(e.Value is double r && r >= 0 && r <= 100))
+            return Reject(e.Sequence, $"value: {e.Kind} needs a rating from 0 to 100, got {(e.Value?.ToString(CultureInfo.InvariantCulture) ?? "none")}");
+        if (e.Kind == ClientEventKind.HeadPose && (e.Pose is null || !double.IsFinite(e.Pose.YawDegrees) || !double.IsFinite(e.Pose.PitchDegrees)))
+            return Reject(e.Sequence, "pose: a head-pose event needs finite yaw and pitch");
+        if (e.Text is { Length: > 2000 }) return Reject(e.Sequence, $"text: {e.Text.Length} characters is more than 2000");
+        device.LastEventSequence = e.Sequence;
+        var kind = needsRating ? EntryKind.Rating : EntryKind.Event;
+        if (e.Kind != ClientEventKind.HeadPose || double.IsNaN(device.LastHeadUpdate) || _now - device.LastHeadUpdate >= 1)
+            o.Entries.Add(new EntryDraft(_now, kind, e.Kind.ToString(), new { deviceId, e.Sequence, e.DeviceTime, e.Value, e.Text, e.Pose }));
+        if (needsRating && e.Kind == ClientEventKind.Suds) _suds = e.Value;
+        switch (e.Kind)
+        {
+            case ClientEventKind.StopRequest:
+                Raise(o, "patient_stop", "The patient asked to stop. The scene is paused; talk with the patient before resuming.", critical: true);
+                Collect(o, Engine.EmergencyStop("the patient asked to stop"));
+                break;
+            case ClientEventKind.HeadPose:
+                if (!e.Pose!.StimulusInView) { if (double.IsNaN(device.HeadAwaySince)) device.HeadAwaySince = _now; }
+                else device.HeadAwaySince = double.NaN;
+                if (Phase == SessionPhase.Exposure && (double.IsNaN(device.LastHeadUpdate) || _now - device.LastHeadUpdate >= 1))
+                {
+                    device.LastHeadUpdate = _now;
+                    Update(o, new StateUpdate { Elapsed = TimeSpan.FromSeconds(_now), HeadAwaySeconds = double.IsNaN(device.HeadAwaySince) ? 0 : _now - device.HeadAwaySince });
+                }
+                break;
+            case ClientEventKind.Suds or ClientEventKind.ExpectancyBefore or ClientEventKind.OutcomeAfter or ClientEventKind.TrialEnded:
+                if (Phase == SessionPhase.Exposure)
+                    Update(o, new StateUpdate
+                    {
+                        Elapsed = TimeSpan.FromSeconds(_now),
+                        Suds = e.Kind == ClientEventKind.Suds ? e.Value : null,
+                        ExpectancyBefore = e.Kind == ClientEventKind.ExpectancyBefore ? e.Value : null,
+                        OutcomeAfter = e.Kind == ClientEventKind.OutcomeAfter ? e.Value : null,
+                        TrialEnded = e.Kind is ClientEventKind.TrialEnded or ClientEventKind.OutcomeAfter,
+                    });
+                break;
+        }
+        return new EventAck(e.Sequence, BatchStatus.Accepted, null);
+    }
+
+    // ------------------------------------------------------------------------------------------------ therapist
+
+    public void ConsoleCount(int consoles, Outbox o)
+    {
+        if (consoles == 0 && _consoles > 0) _consoleAbsentSince = _now;
+        if (consoles > 0 && _consoles == 0) o.Entries.Add(new EntryDraft(_now, EntryKind.Event, "console_connected", new { consoles }));
+        _consoles = consoles;
+    }
+
+    public void Approve(string actor, string proposalId, IReadOnlyDictionary<string, double>? edited, Outbox o)
+    {
+        o.Audit.Add(new AuditDraft(actor, edited is null ? "approve" : "edit_and_approve", $"{proposalId}{(edited is null ? "" : " " + string.Join(",", edited.Select(kv => $"{kv.Key}={kv.Value.ToString(CultureInfo.InvariantCulture)}")))}"));
+        Collect(o, Engine.Approve(proposalId, edited));
+    }
+
+    public void Reject(string actor, string proposalId, string? why, Outbox o)
+    {
+        o.Audit.Add(new AuditDraft(actor, "reject", $"{proposalId}: {why}"));
+        Collect(o, Engine.Reject(proposalId, why));
+    }
+
+    public void Veto(string actor, string proposalId, Outbox o)
+    {
+        o.Audit.Add(new AuditDraft(actor, "veto", proposalId));
+        Collect(o, Engine.Veto(proposalId));
+    }
+
+    public void Override(string actor, string itemId, IReadOnlyDictionary<string, double>? parameters, ExposureContext? context, string? why, Outbox o)
+    {
+        o.Audit.Add(new AuditDraft(actor, "override", $"{itemId} {why}"));
+        o.Entries.Add(new EntryDraft(_now, EntryKind.Override, "override", new { actor, itemId, parameters, context, why }));
+        Collect(o, Engine.Override(itemId, parameters, context, why));
+    }
+
+    public void EmergencyStop(string actor, string? why, Outbox o)
+    {
+        o.Audit.Add(new AuditDraft(actor, "emergency_stop", why ?? ""));
+        Collect(o, Engine.EmergencyStop(why));
+    }
+
+    public void Resume(string actor, string why, Outbox o)
+    {
+        o.Audit.Add(new AuditDraft(actor, "resume", why));
+        int before = Engine.Events.Count;
+        Engine.Resume(why);
+        Collect(o, Engine.Events.Skip(before).ToList());
+        Command(o, SceneCommandKind.Resume, null, null, null, "resumed by the therapist");
+    }
+
+    public void ReleaseHold(string actor, string why, Outbox o)
+    {
+        o.Audit.Add(new AuditDraft(actor, "release_hold", why));
+        int before = Engine.Events.Count;
+        Engine.ReleaseHold(why);
+        Collect(o, Engine.Events.Skip(before).ToList());
+    }
+
+    public void AcknowledgeAlert(string actor, string alertId, Outbox o)
+    {
+        if (!_openAlerts.Remove(alertId, out var alert)) throw new ProtocolException("alertId", alertId, "no open alert with this id");
+        o.Audit.Add(new AuditDraft(actor, "alert_acknowledged", $"{alert.Id} {alert.Kind}: {alert.Text}"));
+        o.Entries.Add(new EntryDraft(_now, EntryKind.Alert, "acknowledged", new { alert.Id, alert.Kind, actor }));
+    }
+
+    public void End(string actor, Outbox o)
+    {
+        if (Phase == SessionPhase.Ended) return;
+        Phase = SessionPhase.Ended;
+        o.Audit.Add(new AuditDraft(actor, "session_end", _setup.SessionId));
+        Command(o, SceneCommandKind.CalmScene, null, null, null, "the session ended");
+        foreach (var d in _devices.Keys) o.Notices.Add((d, new DeviceNotice("session_ended", "The session ended; stop streaming.")));
+    }
+
+    // ------------------------------------------------------------------------------------------------ time
+
+    /// <summary>The host calls this a few times per second: sensor loss, console absence, baseline end, veto windows.</summary>
+    public void Tick(double now, Outbox o)
+    {
+        Advance(now);
+        if (Phase == SessionPhase.Ended) return;
+        bool sensorsChanged = false;
+        foreach (var c in _channels.Values)
+        {
+            double since = double.IsNaN(c.LastFiniteArrival) ? double.NaN : _now - c.LastFiniteArrival;
+            var status = !double.IsNaN(since) && since > LostAfterSeconds ? SensorStatus.Lost : c.Status == SensorStatus.Lost && !double.IsNaN(since) ? SensorStatus.Good : c.Status;
+            if (status == c.Status) continue;
+            c.Status = status;
+            sensorsChanged = true;
+            if (status == SensorStatus.Lost)
+                Raise(o, "sensor_lost", $"Sensor {c.Spec.Name} ({c.Spec.Kind}) of device {c.DeviceId} sent no valid data for {since:0} s: lost. The safety policy holds the exposure until it is back.", critical: true);
+            else
+                o.Entries.Add(new EntryDraft(_now, EntryKind.Safety, "sensor_restored", new { deviceId = c.DeviceId, channel = c.Spec.Name }));
+            o.Audit.Add(new AuditDraft("server", status == SensorStatus.Lost ? "sensor_lost" : "sensor_restored", $"{c.DeviceId}:{c.Spec.Name}"));
+        }
+        if (Phase == SessionPhase.Baseline) EndBaselineIfReady(o);
+        if (Phase == SessionPhase.Exposure)
+        {
+            if (_consoles == 0 && _now - _consoleAbsentSince > ConsoleAbsentHoldSeconds && Engine.Mode != EngineMode.Manual && !Engine.HoldActive)
+            {
+                Raise(o, "console_absent", $"No therapist console has been connected for {ConsoleAbsentHoldSeconds:0} s: the session is on a safety hold.", critical: true);
+                int before = Engine.Events.Count;
+                Engine.Hold("no therapist console connected: nobody could veto a proposal");
+                Collect(o, Engine.Events.Skip(before).ToList());
+            }
+            if (sensorsChanged) Update(o, new StateUpdate { Elapsed = TimeSpan.FromSeconds(_now), Sensors = SensorMap() });
+            Collect(o, Engine.Tick());
+        }
+    }
+
+    /// <summary>
+    /// The baseline is the first <see cref="SessionSetup.BaselineSeconds"/> of recorded data (data time, not
+    /// wall time, so a replay at any speed calibrates on the same stretch) with at least 3 good windows.
+    /// </summary>
+    private void EndBaselineIfReady(Outbox o)
+    {
+        bool covered = !double.IsNaN(_lastWindowEnd) && _lastWindowEnd - _firstDataTime >= _setup.BaselineSeconds - 1e-9;
+        if (!covered || _baselineWindows.Count < 3)
+        {
+            if (!_baselineExtendedReported && _now > _setup.BaselineSeconds + 30)
+            {
+                _baselineExtendedReported = true;
+                Raise(o, "baseline_incomplete", $"Baseline calibration has only {_baselineWindows.Count} good feature windows after {_now:0} s (3 needed); it continues until the sensors deliver.", critical: false);
+            }
+            return;
+        }
+        _estimator.Calibrate(_baselineWindows);
+        Phase = SessionPhase.Exposure;
+        o.Entries.Add(new EntryDraft(_now, EntryKind.Event, "baseline_calibrated", new { windows = _baselineWindows.Count, medians = _estimator.BaselineMedians.Where(kv => double.IsFinite(kv.Value)).ToDictionary() }));
+        o.Audit.Add(new AuditDraft("server", "baseline_calibrated", $"{_baselineWindows.Count} windows"));
+        _baselineWindows.Clear();
+        SendScene(o, "baseline done: first exposure step");
+    }
+
+    private void Advance(double now)
+    {
+        if (now > _now) _now = now;
+    }
+
+    // ------------------------------------------------------------------------------------------------ engine output
+
+    private void Update(Outbox o, StateUpdate u)
+    {
+        if (Phase != SessionPhase.Exposure) return;
+        Collect(o, Engine.OnUpdate(u));
+    }
+
+    private void Collect(Outbox o, IReadOnlyList<EngineEvent> events)
+    {
+        foreach (var e in events)
+        {
+            o.EngineEvents.Add(e);
+            var kind = e.Kind switch
+            {
+                "proposed" or "recorded" => EntryKind.Proposal,
+                "applied" or "rejected" or "vetoed" or "cancelled" or "superseded" or "blocked" => EntryKind.Decision,
+                "safety_hold" or "safety_alert" or "hold_released" or "emergency_stop" or "rule_hold" or "scheduler_hold" => EntryKind.Safety,
+                _ => EntryKind.Event,
+            };
+            o.Entries.Add(new EntryDraft(e.At.TotalSeconds, kind, e.Kind, e));
+            o.Audit.Add(new AuditDraft("engine", e.Kind, e.Proposal is null ? e.Text : $"{e.Proposal.Id} {e.Status}: {e.Text} | reasons: {string.Join("; ", e.Proposal.Reasons)}"));
+            if (e.Kind == "safety_alert") Raise(o, "safety", e.Text.Replace("ALERT therapist: ", ""), critical: true, audit: false);
+            if (e.Kind is "applied" or "emergency_stop" && e.Proposal is { } p) OnApplied(o, p, e.Text);
+        }
+    }
+
+    private void OnApplied(Outbox o, Proposal p, string why)
+    {
+        string reason = p.Reasons.Count > 0 ? string.Join(" ", p.Reasons.Select(r => r.Text)) : why;
+        switch (p.Action)
+        {
+            case ExposureAction.PauseScene or ExposureAction.Stop: Command(o, SceneCommandKind.Pause, null, null, null, reason); break;
+            case ExposureAction.Resume: Command(o, SceneCommandKind.Resume, null, null, null, reason); break;
+            case ExposureAction.RetrievalCue: Command(o, SceneCommandKind.ShowPrompt, null, null, null, reason, prompt: p.Reasons.FirstOrDefault()?.Text); break;
+            case ExposureAction.Hold or ExposureAction.Continue or ExposureAction.EndTrial: break;
+            default:
+                if (p.ItemId is not null)
+                {
+                    var h = _setup.Patient.Hierarchy;
+                    if (h.IndexOf(p.ItemId) > h.IndexOf(HighestItemId)) HighestItemId = p.ItemId;
+                    SendScene(o, reason);
+                }
+                break;
+        }
+    }
+
+    private void SendScene(Outbox o, string reason)
+    {
+        var item = _setup.Patient.Hierarchy[Engine.CurrentItemId];
+        var ctx = Engine.CurrentContext;
+        Command(o, SceneCommandKind.SetScene, item.ScenarioId, Engine.CurrentParameters,
+            new Dictionary<string, string> { ["room"] = ctx.Room, ["lighting"] = ctx.Lighting, ["timeOfDay"] = ctx.TimeOfDay, ["sound"] = ctx.Sound }, reason);
+    }
+
+    private void Command(Outbox o, SceneCommandKind kind, string? scenario, IReadOnlyDictionary<string, double>? parameters, IReadOnlyDictionary<string, string>? context, string reason, string? prompt = null)
+    {
+        var c = new SceneCommand(++_commandSequence, kind, scenario, parameters?.ToDictionary(kv => kv.Key, kv => kv.Value), context, prompt, reason);
+        if (kind == SceneCommandKind.SetScene) _currentScene = c;
+        o.Scene.Add(c);
+        o.Entries.Add(new EntryDraft(_now, EntryKind.Command, kind.ToString(), new { command = c, itemId = kind == SceneCommandKind.SetScene ? Engine.CurrentItemId : null, highestItemId = HighestItemId }));
+    }
+
+    private void Raise(Outbox o, string kind, string text, bool critical, bool audit = true)
+    {
+        var a = new Alert($"a{++_alertCounter}", _now, kind, text, critical);
+        _openAlerts[a.Id] = a;
+        o.Alerts.Add(a);
+        o.Entries.Add(new EntryDraft(_now, EntryKind.Alert, kind, a));
+        if (audit) o.Audit.Add(new AuditDraft("server", "alert_" + kind, text));
+    }
+
+    private void Drain(Outbox o) => Collect(o, Engine.Events.ToList());
+
+    // ------------------------------------------------------------------------------------------------ view
+
+    public LiveView View()
+    {
+        var s = Engine.Snapshot;
+        double covered = double.IsNaN(_lastWindowEnd) ? 0 : _lastWindowEnd - _firstDataTime;
+        double baselineLeft = Phase == SessionPhase.Baseline ? Math.Max(0, _setup.BaselineSeconds - Math.Max(covered, _now)) : 0;
+        var pending = Engine.Events.Where(e => e.Proposal is not null && e.Status is ProposalStatus.Pending or ProposalStatus.Scheduled)
+            .Select(e => e.Proposal!).DistinctBy(p => p.Id)
+            .Select(p => (p, status: Engine.StatusOf(p.Id)))
+            .Where(x => x.status is ProposalStatus.Pending or ProposalStatus.Scheduled)
+            .Select(x => new PendingProposal(x.p, x.status, x.status == ProposalStatus.Scheduled ? Math.Max(0, (x.p.At + Engine.VetoWindow).TotalSeconds - _now) : null))
+            .ToList();
+        return new LiveView(_setup.SessionId, _now, Phase == SessionPhase.Exposure && Engine.Stopped ? SessionPhase.Paused : Phase,
+            _arousal?.Probability, _arousal?.Level, _arousal?.Uncertainty, _arousal?.TopContributions ?? Array.Empty<Contribution>(),
+            _heartRate, _scl, _channels.Values.ToDictionary(c => c.Key, c => c.Status.ToString()),
+            s.CurrentItemId, s.CurrentIntensity, Engine.CurrentParameters, Engine.CurrentContext, Engine.HoldActive, Engine.Stopped,
+            _suds, s.PredictedExpectancy, s.LastViolation, pending, baselineLeft);
+    }
+}
+
+/// <summary>A protocol message that cannot be accepted: names the field and the value.</summary>
+public sealed class ProtocolException(string field, string value, string problem) : Exception($"{field} = '{value}': {problem}")
+{
+    public string Field { get; } = field;
+    public string Value { get; } = value;
+}

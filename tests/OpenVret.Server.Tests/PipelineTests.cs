@@ -1,0 +1,256 @@
+using OpenVret.Exposure;
+using OpenVret.Exposure.Domain;
+using OpenVret.Exposure.Session;
+using OpenVret.Learning;
+using OpenVret.Protocol;
+using OpenVret.Server.Data;
+using OpenVret.Server.Sessions;
+using OpenVret.Server.Tests.Support;
+using Xunit;
+
+namespace OpenVret.Server.Tests;
+
+/// <summary>
+/// The session pipeline without any host: a simulated device drives it in simulated time, so a whole session
+/// (baseline, exposure, proposals, faults) runs in a second or two.
+/// </summary>
+public class PipelineTests
+{
+    internal static readonly ArousalModel Model = ArousalModel.Load(Path.Combine(AppContext.BaseDirectory, "models", "arousal-model.json"));
+    internal static Patient Patient => ExposureFiles.ReadPatient(Path.Combine(AppContext.BaseDirectory, "demo", "heights-hierarchy.json"));
+
+    internal sealed class Run
+    {
+        public readonly ManualTimeProvider Clock = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        public readonly SessionPipeline Pipeline;
+        public readonly SimDevice Device;
+        public readonly List<Outbox> Outboxes = new();
+        public double Now;
+        public readonly Random Delay = new(5);
+
+        public Run(EngineMode mode = EngineMode.Suggest, double baseline = 64, SessionSetup? setup = null, SimDevice? device = null)
+        {
+            var o = new Outbox();
+            Pipeline = new SessionPipeline(setup ?? new SessionSetup("S-test", Patient, "inhibitory", mode, 1, baseline), Model, Clock, o);
+            Outboxes.Add(o);
+            Device = device ?? new SimDevice();
+            var hello = New();
+            Pipeline.DeclareDevice("D1", SimDevice.Channels, -1, new Dictionary<string, long>(), hello);
+            Pipeline.ConsoleCount(1, hello);
+        }
+
+        public Outbox New() { var o = new Outbox(); Outboxes.Add(o); return o; }
+
+        /// <summary>Streams <paramref name="seconds"/> of data in 100 ms batches (arrival 5-60 ms after the data), ticking every 250 ms.</summary>
+        public List<BatchAck> Stream(double seconds)
+        {
+            var acks = new List<BatchAck>();
+            int steps = (int)Math.Round(seconds / 0.1);
+            for (int i = 0; i < steps; i++)
+            {
+                var batches = Device.Next();
+                Now = Device.DataTime + 0.005 + Delay.NextDouble() * 0.055;
+                Clock.SetUtcNow(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero).AddSeconds(Now));
+                foreach (var b in batches) acks.Add(Pipeline.Ingest("D1", b, Now, New()).Ack);
+                if (i % 2 == 0 || i % 5 == 0) Pipeline.Tick(Now, New());
+            }
+            return acks;
+        }
+
+        public void Tick(double at)
+        {
+            Now = at;
+            Clock.SetUtcNow(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero).AddSeconds(Now));
+            Pipeline.Tick(Now, New());
+        }
+
+        public IEnumerable<SceneCommand> Scene => Outboxes.SelectMany(o => o.Scene);
+        public IEnumerable<Alert> Alerts => Outboxes.SelectMany(o => o.Alerts);
+        public IEnumerable<EngineEvent> Events => Outboxes.SelectMany(o => o.EngineEvents);
+        public IEnumerable<EntryDraft> Entries => Outboxes.SelectMany(o => o.Entries);
+        public IEnumerable<AuditDraft> Audit => Outboxes.SelectMany(o => o.Audit);
+
+        public EventAck Event(ClientEventKind kind, double? value, long seq) =>
+            Pipeline.OnClientEvent("D1", new ClientEvent(seq, Device.DeviceClock(Device.DataTime), kind, value, null, null), Now, New());
+    }
+
+    [Fact]
+    public void Baseline_then_exposure_then_an_approved_proposal_moves_the_scene()
+    {
+        var run = new Run();
+        Assert.Equal(SceneCommandKind.CalmScene, run.Scene.Single().Kind);
+        var acks = run.Stream(62);
+        Assert.All(acks, a => Assert.Equal(BatchStatus.Accepted, a.Status));
+        Assert.Equal(SessionPhase.Baseline, run.Pipeline.Phase);
+        run.Stream(6);
+        Assert.Equal(SessionPhase.Exposure, run.Pipeline.Phase);
+        var first = run.Scene.Last();
+        Assert.Equal(SceneCommandKind.SetScene, first.Kind);
+        Assert.Equal("heights", first.ScenarioId);
+        Assert.Equal(6, first.Parameters!["floor_height_m"]);
+        Assert.Contains(run.Entries, e => e.Kind == EntryKind.Arousal);
+        Assert.NotNull(run.Pipeline.View().ArousalProbability);
+        Assert.NotNull(run.Pipeline.Baseline);
+
+        // A calm trial: expectancy high, nothing happened, SUDS low; the scheduler proposes, the therapist approves.
+        run.Stream(30);
+        long seq = 0;
+        Assert.Equal(BatchStatus.Accepted, run.Event(ClientEventKind.Suds, 15, seq++).Status);
+        Assert.Equal(BatchStatus.Accepted, run.Event(ClientEventKind.ExpectancyBefore, 70, seq++).Status);
+        run.Stream(20);
+        Assert.Equal(BatchStatus.Accepted, run.Event(ClientEventKind.OutcomeAfter, 5, seq++).Status);
+        var pending = run.Pipeline.View().Pending;
+        Assert.NotEmpty(pending);
+        var proposal = pending[0].Proposal;
+        Assert.NotEmpty(proposal.Reasons);
+        int commands = run.Scene.Count();
+        run.Pipeline.Approve("user:1", proposal.Id, null, run.New());
+        Assert.Contains(run.Audit, a => a.Action == "approve" && a.Detail.StartsWith(proposal.Id));
+        Assert.Contains(run.Events, e => e.Kind == "applied" && e.Proposal!.Id == proposal.Id);
+        // Calm trial with a large expectancy violation left: the inhibitory scheduler moves up.
+        Assert.Equal(ExposureAction.StepUp, proposal.Action);
+        var cmd = run.Scene.Skip(commands).Single();
+        Assert.Equal(SceneCommandKind.SetScene, cmd.Kind);
+        Assert.Equal(15, cmd.Parameters!["floor_height_m"]);
+        Assert.Equal("h2", run.Pipeline.CurrentItemId);
+    }
+
+    [Fact]
+    public void Sequence_numbers_give_duplicates_gaps_and_late_fills_and_bad_batches_are_named()
+    {
+        var run = new Run();
+        var o = run.New();
+        float[] eda = { 4, 4, 4, 4 };
+        Assert.Equal(BatchStatus.Accepted, run.Pipeline.Ingest("D1", new SampleBatch("eda", 0, 1000, eda), 0.1, o).Ack.Status);
+        Assert.Equal(BatchStatus.Duplicate, run.Pipeline.Ingest("D1", new SampleBatch("eda", 0, 1000, eda), 0.2, o).Ack.Status);
+        Assert.Equal(BatchStatus.Accepted, run.Pipeline.Ingest("D1", new SampleBatch("eda", 3, 1003, eda), 0.3, o).Ack.Status);
+        var late = run.Pipeline.Ingest("D1", new SampleBatch("eda", 1, 1001, eda), 0.4, o);
+        Assert.Equal(BatchStatus.AcceptedLate, late.Ack.Status);
+        Assert.True(late.Chunk!.Late);
+        Assert.Equal(BatchStatus.Duplicate, run.Pipeline.Ingest("D1", new SampleBatch("eda", 1, 1001, eda), 0.5, o).Ack.Status);
+        Assert.Contains(o.Entries, e => e.Name == "sequence_gap");
+
+        BatchAck Bad(SampleBatch b) => run.Pipeline.Ingest("D1", b, 0.6, o).Ack;
+        var unknown = Bad(new SampleBatch("gsr", 0, 1000, eda));
+        Assert.Equal(BatchStatus.Rejected, unknown.Status);
+        Assert.Contains("'gsr'", unknown.Error);
+        Assert.Contains("eda", unknown.Error);
+        Assert.Contains("sequence", Bad(new SampleBatch("eda", -2, 1000, eda)).Error);
+        Assert.Contains("deviceTime", Bad(new SampleBatch("eda", 9, double.NaN, eda)).Error);
+        Assert.Contains("samples", Bad(new SampleBatch("eda", 9, 1009, new float[500])).Error);
+        Assert.Contains("samples", Bad(new SampleBatch("eda", 9, 1009, Array.Empty<float>())).Error);
+        // Nothing accepted before was touched: the next good batch is still in order.
+        Assert.Equal(BatchStatus.Accepted, run.Pipeline.Ingest("D1", new SampleBatch("eda", 4, 1004, new[] { float.NaN, 4f, float.PositiveInfinity, 4f }), 0.7, o).Ack.Status);
+        Assert.Contains(o.Entries, e => e.Name == "nonfinite_samples");
+        // A failed write can be undone so the resend is accepted.
+        run.Pipeline.Unaccept("D1", "eda", 4);
+        Assert.Equal(BatchStatus.AcceptedLate, run.Pipeline.Ingest("D1", new SampleBatch("eda", 4, 1004, eda), 0.8, o).Ack.Status);
+    }
+
+    [Fact]
+    public void A_lost_sensor_alerts_the_therapist_and_holds_the_exposure()
+    {
+        var run = new Run();
+        run.Stream(70);
+        Assert.Equal(SessionPhase.Exposure, run.Pipeline.Phase);
+        Assert.False(run.Pipeline.Engine.HoldActive);
+        run.Device.Silent.Add("bvp");
+        run.Stream(8);
+        var alert = Assert.Single(run.Alerts, a => a.Kind == "sensor_lost");
+        Assert.True(alert.Critical);
+        Assert.Contains("bvp", alert.Text);
+        Assert.True(run.Pipeline.Engine.HoldActive);
+        Assert.Contains(run.Audit, a => a.Action == "sensor_lost");
+        Assert.Equal("Lost", run.Pipeline.View().Sensors["D1:bvp"]);
+        // The session goes on: other channels keep flowing, and when the sensor is back it is marked good.
+        run.Device.Silent.Clear();
+        run.Stream(2);
+        Assert.Equal("Good", run.Pipeline.View().Sensors["D1:bvp"]);
+        Assert.Contains(run.Pipeline.OpenAlerts, a => a.Id == alert.Id);
+        run.Pipeline.AcknowledgeAlert("user:1", alert.Id, run.New());
+        Assert.DoesNotContain(run.Pipeline.OpenAlerts, a => a.Id == alert.Id);
+        Assert.Contains(run.Audit, a => a.Action == "alert_acknowledged");
+    }
+
+    [Fact]
+    public void Without_a_console_the_session_holds_and_says_why()
+    {
+        var run = new Run(EngineMode.SupervisedAuto);
+        run.Stream(70);
+        run.Pipeline.ConsoleCount(0, run.New());
+        run.Stream(SessionPipeline.ConsoleAbsentHoldSeconds + 2);
+        Assert.True(run.Pipeline.Engine.HoldActive);
+        Assert.Contains(run.Alerts, a => a.Kind == "console_absent" && a.Critical);
+    }
+
+    [Fact]
+    public void The_patient_asking_to_stop_pauses_the_scene_at_once()
+    {
+        var run = new Run();
+        run.Stream(70);
+        Assert.Equal(BatchStatus.Accepted, run.Event(ClientEventKind.StopRequest, null, 0).Status);
+        Assert.Equal(SceneCommandKind.Pause, run.Scene.Last().Kind);
+        Assert.True(run.Pipeline.Engine.Stopped);
+        Assert.Equal(SessionPhase.Paused, run.Pipeline.View().Phase);
+        Assert.Contains(run.Alerts, a => a.Kind == "patient_stop");
+        run.Pipeline.Resume("user:1", "talked it through", run.New());
+        Assert.Equal(SceneCommandKind.Resume, run.Scene.Last().Kind);
+        Assert.False(run.Pipeline.Engine.Stopped);
+    }
+
+    [Fact]
+    public void Ratings_out_of_range_and_repeated_events_are_handled()
+    {
+        var run = new Run();
+        var bad = run.Event(ClientEventKind.Suds, 140, 0);
+        Assert.Equal(BatchStatus.Rejected, bad.Status);
+        Assert.Contains("0 to 100", bad.Error);
+        Assert.Contains("140", bad.Error);
+        Assert.Equal(BatchStatus.Accepted, run.Event(ClientEventKind.Suds, 40, 1).Status);
+        Assert.Equal(BatchStatus.Duplicate, run.Event(ClientEventKind.Suds, 40, 1).Status);
+        Assert.Equal(BatchStatus.Rejected, run.Pipeline.OnClientEvent("D1", new ClientEvent(2, 0, ClientEventKind.HeadPose, null, null, null), 1, run.New()).Status);
+        Assert.Equal(BatchStatus.Rejected, run.Pipeline.OnClientEvent("nobody", new ClientEvent(3, 0, ClientEventKind.Suds, 10, null, null), 1, run.New()).Status);
+    }
+
+    [Fact]
+    public void Device_clock_offset_jumps_and_overlaps_do_not_stop_the_session()
+    {
+        var run = new Run(device: new SimDevice(clockOffset: 86_400, driftPpm: 80));
+        run.Stream(20);
+        var o = run.New();
+        // The device's clock is set back by an hour mid-session: the sequence is new, so the data is kept, contiguous.
+        var next = run.Device.Next();
+        var shifted = next.Select(b => b with { DeviceTime = b.DeviceTime - 3600 }).ToList();
+        run.Now += 0.1;
+        foreach (var b in shifted) Assert.Equal(BatchStatus.Accepted, run.Pipeline.Ingest("D1", b, run.Now, o).Ack.Status);
+        Assert.Contains(o.Alerts, a => a.Kind == "clock_jump");
+        Assert.Contains(o.Entries, e => e.Name == "timestamp_overlap");
+    }
+
+    [Fact]
+    public void A_resumed_session_starts_where_it_was_on_a_safety_hold()
+    {
+        var baseline = Model.Features.ToDictionary(f => f, _ => 0.0);
+        var setup = new SessionSetup("S-test", Patient, "inhibitory", EngineMode.SupervisedAuto, 1, 64, ResumeItemId: "h3", HighestItemId: "h3", Baseline: baseline, ResumeAtSeconds: 600);
+        var run = new Run(setup: setup);
+        Assert.Equal(SessionPhase.Exposure, run.Pipeline.Phase);
+        Assert.True(run.Pipeline.Engine.HoldActive);
+        Assert.Equal("h3", run.Pipeline.CurrentItemId);
+        var scene = run.Scene.Single();
+        Assert.Equal(SceneCommandKind.SetScene, scene.Kind);
+        Assert.Equal(1, scene.Parameters!["look_down_prompt"]);
+        Assert.Contains(run.Alerts, a => a.Kind == "server_restart" && a.Critical);
+        Assert.Equal(600, run.Pipeline.View().Elapsed);
+    }
+
+    [Fact]
+    public void Hello_rejects_bad_channel_declarations_by_name()
+    {
+        var run = new Run();
+        var e = Assert.Throws<ProtocolException>(() => run.Pipeline.DeclareDevice("D2", new[] { new ChannelDeclaration("x", ChannelKind.Eda, -4, "uS") }, -1, new Dictionary<string, long>(), run.New()));
+        Assert.Contains("rateHz", e.Message);
+        Assert.Contains("-4", e.Message);
+        e = Assert.Throws<ProtocolException>(() => run.Pipeline.DeclareDevice("D2", new[] { new ChannelDeclaration("x", ChannelKind.Eda, 4, "uS"), new ChannelDeclaration("x", ChannelKind.Ppg, 64, "") }, -1, new Dictionary<string, long>(), run.New()));
+        Assert.Contains("declared twice", e.Message);
+    }
+}

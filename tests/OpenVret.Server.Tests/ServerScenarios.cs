@@ -1,0 +1,222 @@
+using System.IO.Compression;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using OpenVret.Protocol;
+using OpenVret.Server.Audit;
+using OpenVret.Server.Data;
+using OpenVret.Server.Tests.Support;
+using OpenVret.Signals.Readers;
+using Xunit;
+
+namespace OpenVret.Server.Tests;
+
+/// <summary>Integration scenarios against a real server; run on SQLite always and on PostgreSQL when reachable.</summary>
+public static class ServerScenarios
+{
+    private static async Task<int> ChunkCount(TestServer s, string sessionId)
+    {
+        await using var db = s.Services.GetRequiredService<DbFactory>().Create();
+        return await db.SampleChunks.CountAsync(c => c.SessionId == sessionId);
+    }
+
+    public static async Task Authentication_roles_and_lockout(TestServer s)
+    {
+        var anon = s.Client();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anon.GetAsync("/api/patients")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anon.GetAsync("/api/sessions")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anon.PostAsJsonAsync("/api/auth/login", new { userName = TestServer.AdminUser, password = "wrong" })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await anon.GetAsync("/health")).StatusCode);
+        var openapi = await anon.GetStringAsync("/openapi/v1.json");
+        Assert.Contains("/api/pair", openapi);
+        Assert.Contains("/api/sessions/{id}/export", openapi);
+
+        var admin = await s.LoginAsync();
+        var created = await admin.Http.PostAsJsonAsync("/api/users", new { userName = "dr-lee", password = "correct horse battery", role = "therapist" });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var weak = await admin.Http.PostAsJsonAsync("/api/users", new { userName = "dr-x", password = "short", role = "therapist" });
+        Assert.Equal(HttpStatusCode.BadRequest, weak.StatusCode);
+        Assert.Contains("password", await weak.Content.ReadAsStringAsync());
+
+        // A therapist is not an admin.
+        var lee = await s.LoginAsync("dr-lee", "correct horse battery");
+        Assert.Equal(HttpStatusCode.OK, (await lee.Http.GetAsync("/api/patients")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await lee.Http.GetAsync("/api/audit/verify")).StatusCode);
+
+        // Five wrong passwords lock the account, even against the right one.
+        for (int i = 0; i < 5; i++)
+            Assert.Equal(HttpStatusCode.Unauthorized, (await anon.PostAsJsonAsync("/api/auth/login", new { userName = "dr-lee", password = "nope" })).StatusCode);
+        Assert.Equal((HttpStatusCode)423, (await anon.PostAsJsonAsync("/api/auth/login", new { userName = "dr-lee", password = "correct horse battery" })).StatusCode);
+
+        // A device token opens the device hub of its own session and nothing a therapist can do.
+        var session = await s.CreateSessionAsync(admin);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anon.PostAsJsonAsync("/api/pair", new PairingRequest("ZZZZZZZZ", "x", DeviceRole.Sensor), TestServer.Json)).StatusCode);
+        var device = await s.PairAsync(session.Code);
+        var asDevice = s.Client();
+        asDevice.DefaultRequestHeaders.Authorization = new("Bearer", device.DeviceToken);
+        Assert.False((await asDevice.GetAsync($"/api/sessions/{session.SessionId}")).IsSuccessStatusCode);
+        Assert.False((await asDevice.GetAsync("/api/patients")).IsSuccessStatusCode);
+        Assert.False((await asDevice.GetAsync($"/api/sessions/{session.SessionId}/export")).IsSuccessStatusCode);
+        await Assert.ThrowsAnyAsync<Exception>(() => s.DeviceConnectionAsync("not-a-token"));
+        await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            var c = new HubConnectionBuilder().WithUrl(s.BaseUrl + ProtocolVersion.ConsoleHubPath, o => o.AccessTokenProvider = () => Task.FromResult<string?>(device.DeviceToken)).Build();
+            await c.StartAsync();
+            await c.InvokeAsync<object>("Watch", session.SessionId);
+        });
+
+        // Logins and failures are audited, never with the raw user name of a failure.
+        var audit = await admin.Http.GetFromJsonAsync<JsonElement>("/api/audit?limit=5000");
+        var actions = audit.EnumerateArray().Select(a => a.GetProperty("action").GetString()).ToList();
+        Assert.Contains("login", actions);
+        Assert.Contains("login_failed", actions);
+        Assert.Contains("login_locked", actions);
+        Assert.Contains("device_paired", actions);
+    }
+
+    public static async Task Streaming_is_durable_deduplicated_and_survives_a_restart(TestServer s)
+    {
+        var t = await s.LoginAsync();
+        var session = await s.CreateSessionAsync(t);
+        var pairing = await s.PairAsync(session.Code);
+        var hub = await s.DeviceConnectionAsync(pairing.DeviceToken);
+        var hello = await hub.InvokeAsync<HelloAck>("Hello", new DeviceHello(ProtocolVersion.Current, "test", SimDevice.Channels));
+        Assert.Equal(session.SessionId, hello.SessionId);
+        Assert.All(hello.LastSequence.Values, v => Assert.Equal(-1, v));
+
+        var device = new SimDevice();
+        var sent = new List<SampleBatch>();
+        for (int i = 0; i < 30; i++)
+            foreach (var b in device.Next())
+            {
+                var ack = await hub.InvokeAsync<BatchAck>("Samples", b);
+                Assert.Equal(BatchStatus.Accepted, ack.Status);
+                sent.Add(b);
+            }
+        Assert.Equal(sent.Count, await ChunkCount(s, session.SessionId));
+        Assert.Equal(BatchStatus.Duplicate, (await hub.InvokeAsync<BatchAck>("Samples", sent[^1])).Status);
+        var bad = await hub.InvokeAsync<BatchAck>("Samples", new SampleBatch("gsr", 0, 0, new float[] { 1 }));
+        Assert.Equal(BatchStatus.Rejected, bad.Status);
+        Assert.Contains("'gsr'", bad.Error);
+        var wrongVersion = await Assert.ThrowsAsync<HubException>(() => hub.InvokeAsync<HelloAck>("Hello", new DeviceHello(99, "test", SimDevice.Channels)));
+        Assert.Contains("version", wrongVersion.Message);
+        Assert.Equal(sent.Count, await ChunkCount(s, session.SessionId));
+
+        // A message over the size limit is refused (the connection drops); nothing accepted is lost.
+        var huge = new SampleBatch("ecg", 999, 0, new float[200_000]);
+        await Assert.ThrowsAnyAsync<Exception>(() => hub.InvokeAsync<BatchAck>("Samples", huge));
+        await hub.DisposeAsync();
+        Assert.Equal(sent.Count, await ChunkCount(s, session.SessionId));
+
+        // Restart: the session resumes on a safety hold; the device learns what the server holds and resends only the rest.
+        await s.RestartAsync();
+        var live = await t.Http.GetFromJsonAsync<JsonElement>($"/api/sessions/{session.SessionId}");
+        Assert.True(live.GetProperty("state").GetString() == "Running", live.ToString());
+        Assert.True(live.GetProperty("live").GetProperty("holdActive").GetBoolean());
+        var hub2 = await s.DeviceConnectionAsync(pairing.DeviceToken);
+        var hello2 = await hub2.InvokeAsync<HelloAck>("Hello", new DeviceHello(ProtocolVersion.Current, "test", SimDevice.Channels));
+        foreach (var ch in SimDevice.Channels)
+            Assert.Equal(sent.Where(b => b.Channel == ch.Name).Max(b => b.Sequence), hello2.LastSequence[ch.Name]);
+        foreach (var b in sent.TakeLast(5)) Assert.Equal(BatchStatus.Duplicate, (await hub2.InvokeAsync<BatchAck>("Samples", b)).Status);
+        foreach (var b in device.Next()) Assert.Equal(BatchStatus.Accepted, (await hub2.InvokeAsync<BatchAck>("Samples", b)).Status);
+        await hub2.DisposeAsync();
+
+        var alerts = await t.Http.GetFromJsonAsync<JsonElement>($"/api/sessions/{session.SessionId}/entries?kind=alert");
+        Assert.Contains(alerts.EnumerateArray(), e => e.GetProperty("name").GetString() == "server_restart");
+        var verify = await t.Http.GetFromJsonAsync<JsonElement>("/api/audit/verify");
+        Assert.True(verify.GetProperty("intact").GetBoolean(), verify.ToString());
+    }
+
+    public static async Task A_device_reaches_only_its_own_session(TestServer s)
+    {
+        var t = await s.LoginAsync();
+        var a = await s.CreateSessionAsync(t);
+        var b = await s.CreateSessionAsync(t);
+        var pa = await s.PairAsync(a.Code);
+        Assert.Equal(a.SessionId, pa.SessionId);
+        var hub = await s.DeviceConnectionAsync(pa.DeviceToken);
+        var hello = await hub.InvokeAsync<HelloAck>("Hello", new DeviceHello(ProtocolVersion.Current, "test", SimDevice.Channels));
+        Assert.Equal(a.SessionId, hello.SessionId);
+        foreach (var batch in new SimDevice().Next()) await hub.InvokeAsync<BatchAck>("Samples", batch);
+        Assert.True(await ChunkCount(s, a.SessionId) > 0);
+        Assert.Equal(0, await ChunkCount(s, b.SessionId));
+        await hub.DisposeAsync();
+    }
+
+    public static async Task The_audit_trail_detects_tampering(TestServer s)
+    {
+        var t = await s.LoginAsync();
+        await s.CreateSessionAsync(t);
+        var ok = await t.Http.GetFromJsonAsync<AuditChain.Verification>("/api/audit/verify", TestServer.Json);
+        Assert.True(ok!.Intact, ok.Message);
+        Assert.True(ok.Entries >= 4);
+        var db = s.Services.GetRequiredService<DbFactory>();
+        await using (var ctx = db.Create())
+        {
+            var victim = await ctx.Audit.OrderBy(a => a.Sequence).Skip(2).FirstAsync();
+            victim.Detail += " (edited)";
+            await ctx.SaveChangesAsync();
+            var bad = await AuditChain.VerifyAsync(ctx);
+            Assert.False(bad.Intact);
+            Assert.Equal(victim.Sequence, bad.FirstBadSequence);
+            Assert.Contains("modified", bad.Message);
+            // Re-hashing the edited row does not help: the next link no longer matches.
+            victim.Hash = AuditChain.HashOf(victim);
+            await ctx.SaveChangesAsync();
+            bad = await AuditChain.VerifyAsync(ctx);
+            Assert.False(bad.Intact);
+            Assert.Equal(victim.Sequence + 1, bad.FirstBadSequence);
+            // Deleting a row is found too.
+            ctx.Audit.Remove(await ctx.Audit.OrderBy(a => a.Sequence).Skip(1).FirstAsync());
+            await ctx.SaveChangesAsync();
+            Assert.Equal(2, (await AuditChain.VerifyAsync(ctx)).FirstBadSequence);
+        }
+    }
+
+    public static async Task MessagePack_clients_speak_the_same_protocol(TestServer s)
+    {
+        var t = await s.LoginAsync();
+        var session = await s.CreateSessionAsync(t);
+        var pairing = await s.PairAsync(session.Code);
+        var hub = await s.DeviceConnectionAsync(pairing.DeviceToken, messagePack: true);
+        var hello = await hub.InvokeAsync<HelloAck>("Hello", new DeviceHello(ProtocolVersion.Current, "msgpack", SimDevice.Channels));
+        Assert.Equal(session.SessionId, hello.SessionId);
+        var device = new SimDevice();
+        foreach (var b in device.Next()) Assert.Equal(BatchStatus.Accepted, (await hub.InvokeAsync<BatchAck>("Samples", b)).Status);
+        var ack = await hub.InvokeAsync<EventAck>("Event", new ClientEvent(0, 1000, ClientEventKind.Suds, 30, null, null));
+        Assert.Equal(BatchStatus.Accepted, ack.Status);
+        await hub.DisposeAsync();
+    }
+
+    public static async Task A_session_exports_as_EDF_CSV_and_JSON(TestServer s)
+    {
+        var t = await s.LoginAsync();
+        var session = await s.CreateSessionAsync(t);
+        var pairing = await s.PairAsync(session.Code);
+        var hub = await s.DeviceConnectionAsync(pairing.DeviceToken);
+        await hub.InvokeAsync<HelloAck>("Hello", new DeviceHello(ProtocolVersion.Current, "test", SimDevice.Channels));
+        var device = new SimDevice();
+        for (int i = 0; i < 40; i++) foreach (var b in device.Next()) await hub.InvokeAsync<BatchAck>("Samples", b);
+        await hub.InvokeAsync<EventAck>("Event", new ClientEvent(0, 1001, ClientEventKind.Suds, 30, null, null));
+        await hub.DisposeAsync();
+
+        var bytes = await t.Http.GetByteArrayAsync($"/api/sessions/{session.SessionId}/export");
+        using var zip = new ZipArchive(new MemoryStream(bytes));
+        Assert.Equal(new[] { "audit.json", "events.json", "features.csv", "signals.edf" }, zip.Entries.Select(e => e.Name).OrderBy(n => n));
+        var edfPath = Path.Combine(s.DataFolder, "export-check.edf");
+        zip.GetEntry("signals.edf")!.ExtractToFile(edfPath, true);
+        var rec = Edf.Read(edfPath).Recording;
+        Assert.Equal(5, rec.Channels.Count);
+        var ecg = rec.Channels.Single(c => c.Signal.Name.EndsWith(":ecg"));
+        Assert.Equal(250, ecg.Signal.Rate.Hertz);
+        Assert.Equal(40 * 25, ecg.Signal.Samples.Count(double.IsFinite));   // every acknowledged sample, none twice
+        using var events = JsonDocument.Parse(zip.GetEntry("events.json")!.Open());
+        Assert.Contains(events.RootElement.GetProperty("entries").EnumerateArray(), e => e.GetProperty("kind").GetString() == "Rating");
+        var audit = await t.Http.GetFromJsonAsync<JsonElement>("/api/audit?limit=5000");
+        Assert.Contains(audit.EnumerateArray(), a => a.GetProperty("action").GetString() == "export");
+    }
+}

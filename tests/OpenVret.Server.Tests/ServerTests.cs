@@ -1,0 +1,38 @@
+using OpenVret.Server.Tests.Support;
+using Xunit;
+
+namespace OpenVret.Server.Tests;
+
+/// <summary>The integration scenarios on the default store: a real SQLite file.</summary>
+public class SqliteServerTests
+{
+    private static async Task On(Func<TestServer, Task> scenario)
+    {
+        await using var s = await TestServer.StartAsync();
+        await scenario(s);
+    }
+
+    [Fact] public Task Authentication_roles_and_lockout() => On(ServerScenarios.Authentication_roles_and_lockout);
+    [Fact] public Task Streaming_is_durable_deduplicated_and_survives_a_restart() => On(ServerScenarios.Streaming_is_durable_deduplicated_and_survives_a_restart);
+    [Fact] public Task A_device_reaches_only_its_own_session() => On(ServerScenarios.A_device_reaches_only_its_own_session);
+    [Fact] public Task The_audit_trail_detects_tampering() => On(ServerScenarios.The_audit_trail_detects_tampering);
+    [Fact] public Task MessagePack_clients_speak_the_same_protocol() => On(ServerScenarios.MessagePack_clients_speak_the_same_protocol);
+    [Fact] public Task A_session_exports_as_EDF_CSV_and_JSON() => On(ServerScenarios.A_session_exports_as_EDF_CSV_and_JSON);
+}
+
+/// <summary>The same scenarios on PostgreSQL (a fresh database each), when OPENVRET_TEST_POSTGRES reaches one.</summary>
+public class PostgresServerTests
+{
+    private static async Task On(Func<TestServer, Task> scenario)
+    {
+        await using var s = await TestServer.StartAsync(await TestPostgres.NewDatabaseAsync());
+        await scenario(s);
+    }
+
+    [PostgresFact] public Task Authentication_roles_and_lockout() => On(ServerScenarios.Authentication_roles_and_lockout);
+    [PostgresFact] public Task Streaming_is_durable_deduplicated_and_survives_a_restart() => On(ServerScenarios.Streaming_is_durable_deduplicated_and_survives_a_restart);
+    [PostgresFact] public Task A_device_reaches_only_its_own_session() => On(ServerScenarios.A_device_reaches_only_its_own_session);
+    [PostgresFact] public Task The_audit_trail_detects_tampering() => On(ServerScenarios.The_audit_trail_detects_tampering);
+    [PostgresFact] public Task MessagePack_clients_speak_the_same_protocol() => On(ServerScenarios.MessagePack_clients_speak_the_same_protocol);
+    [PostgresFact] public Task A_session_exports_as_EDF_CSV_and_JSON() => On(ServerScenarios.A_session_exports_as_EDF_CSV_and_JSON);
+}
