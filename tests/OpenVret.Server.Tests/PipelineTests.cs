@@ -254,3 +254,39 @@ public class PipelineTests
         Assert.Contains("declared twice", e.Message);
     }
 }
+
+public class ClockAlignerTests
+{
+    [Theory]
+    [InlineData(1000.0, 0.0)]
+    [InlineData(-37.5, 120.0)]
+    [InlineData(86_400.0, -250.0)]
+    public void Offset_and_drift_are_recovered_from_delayed_arrivals(double offset, double driftPpm)
+    {
+        // Device clock d = offset' + t (1 + drift); arrival = t_end + delay, delay >= 0 (exponential, mean 40 ms).
+        var rng = new Random(9);
+        var a = new ClockAligner();
+        double Device(double t) => offset + t * (1 + driftPpm * 1e-6);
+        for (double t = 0.1; t < 600; t += 0.1)
+        {
+            double delay = -Math.Log(1 - rng.NextDouble()) * 0.04;
+            Assert.False(a.Observe(Device(t), t + delay));
+        }
+        // Session time of a device reading: within 10 ms, drift within 20 ppm.
+        foreach (double t in new[] { 450.0, 599.0 })
+            Assert.InRange(a.ToSession(Device(t)) - t, -0.01, 0.01);
+        Assert.InRange(-a.DriftPpm, driftPpm - 20, driftPpm + 20);
+        Assert.Equal(0, a.Jumps);
+    }
+
+    [Fact]
+    public void A_clock_that_is_set_is_a_jump_and_the_estimate_restarts()
+    {
+        var a = new ClockAligner();
+        for (double t = 0.1; t < 60; t += 0.1) a.Observe(500 + t, t + 0.02);
+        Assert.True(a.Observe(500 + 60 - 3600, 60.02));
+        Assert.Equal(1, a.Jumps);
+        for (double t = 60.1; t < 70; t += 0.1) Assert.False(a.Observe(500 + t - 3600, t + 0.02));
+        Assert.InRange(a.ToSession(500 + 69 - 3600), 68.99, 69.03);
+    }
+}

@@ -207,9 +207,10 @@ public static class ServerScenarios
         var bytes = await t.Http.GetByteArrayAsync($"/api/sessions/{session.SessionId}/export");
         using var zip = new ZipArchive(new MemoryStream(bytes));
         Assert.Equal(new[] { "audit.json", "events.json", "features.csv", "signals.edf" }, zip.Entries.Select(e => e.Name).OrderBy(n => n));
-        var edfPath = Path.Combine(s.DataFolder, "export-check.edf");
+        var edfPath = Path.Combine(Path.GetTempPath(), $"export-check-{Guid.NewGuid():N}.edf");
         zip.GetEntry("signals.edf")!.ExtractToFile(edfPath, true);
         var rec = Edf.Read(edfPath).Recording;
+        File.Delete(edfPath);
         Assert.Equal(5, rec.Channels.Count);
         var ecg = rec.Channels.Single(c => c.Signal.Name.EndsWith(":ecg"));
         Assert.Equal(250, ecg.Signal.Rate.Hertz);

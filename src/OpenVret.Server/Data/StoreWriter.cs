@@ -103,7 +103,9 @@ public sealed class StoreWriter : IAsyncDisposable
                 case ChunkItem c: db.SampleChunks.Add(c.Chunk); break;
                 case EntryItem e: db.Entries.Add(e.Entry); break;
                 case AuditItem a:
-                    var at = _clock.GetUtcNow();
+                    // Whole microseconds: what PostgreSQL's timestamptz keeps, so the hash still holds after a round trip.
+                    var now = _clock.GetUtcNow();
+                    var at = new DateTimeOffset(now.UtcTicks - now.UtcTicks % 10, TimeSpan.Zero);
                     seq++;
                     var entry = new AuditEntry { Sequence = seq, At = at, Actor = a.Actor, Action = a.Action, SessionId = a.SessionId, Detail = a.Detail, PreviousHash = hash, Hash = "" };
                     entry.Hash = AuditChain.HashOf(entry);

@@ -46,14 +46,15 @@ public sealed class ClockAligner
             }
         }
         long bucket = (long)Math.Floor(arrivalSessionTime / BucketSeconds);
-        if (_minima.Count > 0 && _minima.Last().Bucket == bucket)
+        // Arrivals are not strictly ordered (delays vary): one that falls before the newest bucket joins it.
+        if (_minima.Count > 0 && bucket <= _minima.Last().Bucket)
         {
             var last = _minima.Last();
             if (offset < last.Offset)
             {
                 // Replace the tail: rebuild without the last element (queue of at most Buckets items).
                 var items = _minima.ToArray();
-                items[^1] = (bucket, deviceTime, offset);
+                items[^1] = (last.Bucket, deviceTime, offset);
                 _minima.Clear();
                 foreach (var it in items) _minima.Enqueue(it);
             }
@@ -69,24 +70,26 @@ public sealed class ClockAligner
 
     private void Fit()
     {
-        int n = _minima.Count;
+        // The bucket still filling has seen few arrivals, so its minimum sits high: fit the complete buckets only.
+        var done = _minima.Take(_minima.Count - 1).ToList();
         _d0 = _minima.Peek().Device;
-        if (n < 3)
+        if (done.Count < 3)
         {
             _a = _minima.Min(m => m.Offset);
             _b = 0;
             return;
         }
+        int n = done.Count;
         double sx = 0, sy = 0, sxx = 0, sxy = 0;
-        foreach (var (_, d, o) in _minima) { double x = d - _d0; sx += x; sy += o; sxx += x * x; sxy += x * o; }
+        foreach (var (_, d, o) in done) { double x = d - _d0; sx += x; sy += o; sxx += x * x; sxy += x * o; }
         double den = n * sxx - sx * sx;
         _b = den > 1e-9 ? (n * sxy - sx * sy) / den : 0;
         // Drift beyond 1000 ppm is not a clock but a bad estimate (too little spread): ignore it.
         if (Math.Abs(_b) > 1e-3) _b = 0;
         _a = (sy - _b * sx) / n;
-        // Keep the line on or under every minimum (lower envelope).
-        double worst = 0;
+        // Keep the line on or under every minimum, the filling bucket's included (lower envelope).
+        double worst = double.PositiveInfinity;
         foreach (var (_, d, o) in _minima) worst = Math.Min(worst, o - (_a + _b * (d - _d0)));
-        _a += worst;
+        _a += Math.Min(0, worst);
     }
 }

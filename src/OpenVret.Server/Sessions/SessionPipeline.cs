@@ -643,7 +643,7 @@ public sealed class SessionPipeline
     private void Command(Outbox o, SceneCommandKind kind, string? scenario, IReadOnlyDictionary<string, double>? parameters, IReadOnlyDictionary<string, string>? context, string reason, string? prompt = null)
     {
         var c = new SceneCommand(++_commandSequence, kind, scenario, parameters?.ToDictionary(kv => kv.Key, kv => kv.Value), context, prompt, reason);
-        if (kind == SceneCommandKind.SetScene) _currentScene = c;
+        if (kind is SceneCommandKind.SetScene or SceneCommandKind.CalmScene) _currentScene = c;
         o.Scene.Add(c);
         o.Entries.Add(new EntryDraft(_now, EntryKind.Command, kind.ToString(), new { command = c, itemId = kind == SceneCommandKind.SetScene ? Engine.CurrentItemId : null, highestItemId = HighestItemId }));
     }

@@ -148,6 +148,7 @@ public sealed class TestServer : IAsyncDisposable
             await _app.DisposeAsync();
         }
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (Postgres is not null) await TestPostgres.DropDatabaseAsync(Postgres);
         try { Directory.Delete(DataFolder, true); } catch (IOException) { }
     }
 }
@@ -170,6 +171,16 @@ public static class TestPostgres
     });
 
     public static string? SkipReason => Unreachable.Value;
+
+    public static async Task DropDatabaseAsync(string connection)
+    {
+        NpgsqlConnection.ClearAllPools();
+        string name = new NpgsqlConnectionStringBuilder(connection).Database!;
+        await using var c = new NpgsqlConnection(Admin);
+        await c.OpenAsync();
+        await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", c);
+        await cmd.ExecuteNonQueryAsync();
+    }
 
     public static async Task<string> NewDatabaseAsync()
     {
