@@ -18,6 +18,8 @@ namespace OpenVret.Cli
             root.Subcommands.Add(TrialCommand.CreateDataset());
             root.Subcommands.Add(TrainCommand.Create());
             root.Subcommands.Add(EvaluateCommand.Create());
+            root.Subcommands.Add(ServerCommands.Serve());
+            root.Subcommands.Add(ServerCommands.Audit());
             return root;
         }
     }

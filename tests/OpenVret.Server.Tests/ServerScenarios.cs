@@ -154,6 +154,10 @@ public static class ServerScenarios
         var ok = await t.Http.GetFromJsonAsync<AuditChain.Verification>("/api/audit/verify", TestServer.Json);
         Assert.True(ok!.Intact, ok.Message);
         Assert.True(ok.Entries >= 4);
+        var cliOut = new StringWriter();
+        Assert.Equal(0, OpenVret.Cli.ServerCommands.Verify(s.DataFolder, s.Postgres, cliOut));
+        Assert.Contains("chain intact", cliOut.ToString());
+        Assert.Equal(2, OpenVret.Cli.ServerCommands.Verify(Path.Combine(s.DataFolder, "nowhere"), null, TextWriter.Null));
         var db = s.Services.GetRequiredService<DbFactory>();
         await using (var ctx = db.Create())
         {
@@ -164,6 +168,9 @@ public static class ServerScenarios
             Assert.False(bad.Intact);
             Assert.Equal(victim.Sequence, bad.FirstBadSequence);
             Assert.Contains("modified", bad.Message);
+            cliOut = new StringWriter();
+            Assert.Equal(1, OpenVret.Cli.ServerCommands.Verify(s.DataFolder, s.Postgres, cliOut));   // `openvret audit verify` finds it too
+            Assert.Contains($"entry {victim.Sequence}", cliOut.ToString());
             // Re-hashing the edited row does not help: the next link no longer matches.
             victim.Hash = AuditChain.HashOf(victim);
             await ctx.SaveChangesAsync();
