@@ -26,6 +26,8 @@ public sealed class ServerOptions
     public long MaxMessageBytes { get; set; } = 256 * 1024;
     /// <summary>Samples per second a device may send, summed over its channels (ingest rate limit).</summary>
     public double MaxSamplesPerSecondPerDevice { get; set; } = 20_000;
+    /// <summary>Login and pairing attempts allowed per client address per minute.</summary>
+    public int LoginAttemptsPerMinute { get; set; } = 20;
     /// <summary>Pairing codes expire after this many minutes.</summary>
     public double PairingMinutes { get; set; } = 15;
     /// <summary>How often (ms) sessions tick: veto windows, sensor loss, the console's live view.</summary>

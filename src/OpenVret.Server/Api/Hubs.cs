@@ -82,6 +82,17 @@ public sealed class DeviceHub(SessionHost host, DbFactory db, StoreWriter store,
         return await Actor().IngestAsync(DeviceId, batch!);
     }
 
+    /// <summary>Several batches in one message (e.g. every channel of one tick): one answer per batch, in order.</summary>
+    public async Task<BatchAck[]> SamplesMany(SampleBatch[] batches)
+    {
+        if (batches is null || batches.Length == 0 || batches.Length > 64)
+            throw new HubException($"batches: expected 1-64 batches, got {batches?.Length.ToString() ?? "none"}");
+        if (!RateLimit(batches.Sum(b => b?.Samples?.Length ?? 0)))
+            return batches.Select(b => new BatchAck(b?.Channel ?? "", b?.Sequence ?? -1, BatchStatus.Rejected,
+                $"rate: more than {options.MaxSamplesPerSecondPerDevice} samples/s from this device; slow down and resend")).ToArray();
+        return await Actor().IngestAsync(DeviceId, batches);
+    }
+
     public async Task<EventAck> Event(ClientEvent e)
     {
         string device = DeviceId;

@@ -270,6 +270,13 @@ public static class RestApi
             return Results.Ok(await AuditChain.VerifyAsync(ctx));
         });
 
+        admin.MapGet("/stats", (ServerMetrics metrics, StoreWriter store, bool? reset) =>
+        {
+            var snap = metrics.Snapshot(store);
+            if (reset == true) metrics.ResetLatency();
+            return Results.Ok(snap);
+        });
+
         admin.MapGet("/audit", async (long? after, int? limit, DbFactory db) =>
         {
             await using var ctx = db.Create();

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Logging;
 using OpenVret.Server.Audit;
 
@@ -16,7 +17,7 @@ namespace OpenVret.Server.Data;
 public sealed class StoreWriter : IAsyncDisposable
 {
     private abstract record Item(TaskCompletionSource Done);
-    private sealed record ChunkItem(SampleChunk Chunk, TaskCompletionSource Done) : Item(Done);
+    private sealed record ChunkItem(IReadOnlyList<SampleChunk> Chunks, TaskCompletionSource Done) : Item(Done);
     private sealed record EntryItem(SessionEntry Entry, TaskCompletionSource Done) : Item(Done);
     private sealed record AuditItem(string Actor, string Action, string? SessionId, string Detail, TaskCompletionSource Done) : Item(Done);
     private sealed record ActionItem(Func<SessionDb, Task> Action, TaskCompletionSource Done) : Item(Done);
@@ -45,7 +46,9 @@ public sealed class StoreWriter : IAsyncDisposable
         _loop = Task.Run(Loop);
     }
 
-    public Task Chunk(SampleChunk c) => Enqueue(new ChunkItem(c, NewTcs()));
+    public Task Chunk(SampleChunk c) => Enqueue(new ChunkItem(new[] { c }, NewTcs()));
+    /// <summary>Several chunks that are acknowledged together.</summary>
+    public Task Chunks(IReadOnlyList<SampleChunk> c) => Enqueue(new ChunkItem(c, NewTcs()));
     public Task Entry(SessionEntry e) => Enqueue(new EntryItem(e, NewTcs()));
     public Task Audit(string actor, string action, string? sessionId, string detail) => Enqueue(new AuditItem(actor, action, sessionId, detail, NewTcs()));
     /// <summary>Runs an update (e.g. a session record change) in commit order with everything queued before it.</summary>
@@ -93,6 +96,7 @@ public sealed class StoreWriter : IAsyncDisposable
         await using var db = _db.Create();
         db.ChangeTracker.AutoDetectChangesEnabled = false;
         await using var tx = await db.Database.BeginTransactionAsync().ConfigureAwait(false);
+        await InsertChunks(db, batch.OfType<ChunkItem>().SelectMany(c => c.Chunks)).ConfigureAwait(false);
         long seq = _auditSequence;
         string hash = _auditHash;
         var actions = new List<Func<SessionDb, Task>>();
@@ -100,7 +104,6 @@ public sealed class StoreWriter : IAsyncDisposable
         {
             switch (item)
             {
-                case ChunkItem c: db.SampleChunks.Add(c.Chunk); break;
                 case EntryItem e: db.Entries.Add(e.Entry); break;
                 case AuditItem a:
                     // Whole microseconds: what PostgreSQL's timestamptz keeps, so the hash still holds after a round trip.
@@ -123,6 +126,45 @@ public sealed class StoreWriter : IAsyncDisposable
         _auditHash = hash;
         Commits++;
         ItemsWritten += batch.Count;
+    }
+
+    /// <summary>
+    /// Sample chunks are the hot path (tens of thousands per second): inserted with one prepared command on the
+    /// context's connection and transaction rather than through change tracking. The SQL is the same for SQLite
+    /// and PostgreSQL (quoted identifiers, positional parameters named by the provider).
+    /// </summary>
+    private static async Task InsertChunks(SessionDb db, IEnumerable<SampleChunk> chunks)
+    {
+        System.Data.Common.DbCommand? cmd = null;
+        try
+        {
+            foreach (var c in chunks)
+            {
+                if (cmd is null)
+                {
+                    var conn = db.Database.GetDbConnection();
+                    cmd = conn.CreateCommand();
+                    cmd.Transaction = db.Database.CurrentTransaction!.GetDbTransaction();
+                    cmd.CommandText = "INSERT INTO \"SampleChunks\" (\"SessionId\", \"DeviceId\", \"Channel\", \"Sequence\", \"DeviceTime\", \"SessionTime\", \"RateHz\", \"Count\", \"Data\", \"Late\") " +
+                        "VALUES (@s, @d, @c, @q, @dt, @st, @r, @n, @x, @l)";
+                    foreach (var name in new[] { "@s", "@d", "@c", "@q", "@dt", "@st", "@r", "@n", "@x", "@l" })
+                    {
+                        var p = cmd.CreateParameter();
+                        p.ParameterName = name;
+                        cmd.Parameters.Add(p);
+                    }
+                }
+                var ps = cmd.Parameters;
+                ps[0].Value = c.SessionId; ps[1].Value = c.DeviceId; ps[2].Value = c.Channel; ps[3].Value = c.Sequence;
+                ps[4].Value = c.DeviceTime; ps[5].Value = c.SessionTime; ps[6].Value = c.RateHz; ps[7].Value = c.Count;
+                ps[8].Value = c.Data; ps[9].Value = c.Late;
+                await cmd.ExecuteNonQueryAsync().ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            if (cmd is not null) await cmd.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -73,22 +73,45 @@ public sealed class SessionActor
     public Task Ask(Action<SessionPipeline, Outbox> work) => Ask<bool>((p, o) => { work(p, o); return true; });
 
     /// <summary>Ingests a batch; completes when the ack can be sent (after the chunk is durable).</summary>
-    public async Task<BatchAck> IngestAsync(string deviceId, SampleBatch batch)
+    public async Task<BatchAck> IngestAsync(string deviceId, SampleBatch batch) => (await IngestAsync(deviceId, new[] { batch }).ConfigureAwait(false))[0];
+
+    /// <summary>
+    /// Ingests several batches (e.g. every channel of one 100 ms tick) in one turn of the actor; completes when
+    /// every accepted chunk is durable. A batch the store could not make durable is answered Rejected and forgotten,
+    /// so its resend is accepted.
+    /// </summary>
+    public async Task<BatchAck[]> IngestAsync(string deviceId, IReadOnlyList<SampleBatch?> batches)
     {
         long t0 = Stopwatch.GetTimestamp();
-        var decision = await Ask((p, o) => p.Ingest(deviceId, batch, Now, o)).ConfigureAwait(false);
-        _metrics.BatchProcessed(Stopwatch.GetElapsedTime(t0).TotalMilliseconds, batch?.Samples?.Length ?? 0, decision.Ack.Status);
-        if (decision.Chunk is null) return decision.Ack;
+        var decisions = await Ask((p, o) =>
+        {
+            var list = new IngestDecision[batches.Count];
+            double now = Now;
+            for (int i = 0; i < list.Length; i++) list[i] = p.Ingest(deviceId, batches[i], now, o);
+            return list;
+        }).ConfigureAwait(false);
+        double ms = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        var acks = new BatchAck[decisions.Length];
+        var chunks = new List<SampleChunk>(decisions.Length);
+        for (int i = 0; i < decisions.Length; i++)
+        {
+            acks[i] = decisions[i].Ack;
+            _metrics.BatchProcessed(ms, batches[i]?.Samples?.Length ?? 0, acks[i].Status);
+            if (decisions[i].Chunk is { } c) chunks.Add(c);
+        }
+        if (chunks.Count == 0) return acks;
         try
         {
-            await _store.Chunk(decision.Chunk).ConfigureAwait(false);
-            return decision.Ack;
+            await _store.Chunks(chunks).ConfigureAwait(false);
         }
         catch (Exception e)
         {
-            await Ask((p, _) => p.Unaccept(deviceId, decision.Chunk.Channel, decision.Chunk.Sequence)).ConfigureAwait(false);
-            return decision.Ack with { Status = BatchStatus.Rejected, Error = $"storage: the batch could not be made durable ({e.GetBaseException().GetType().Name}); resend it" };
+            await Ask((p, _) => { foreach (var c in chunks) p.Unaccept(deviceId, c.Channel, c.Sequence); }).ConfigureAwait(false);
+            for (int i = 0; i < acks.Length; i++)
+                if (decisions[i].Chunk is not null)
+                    acks[i] = acks[i] with { Status = BatchStatus.Rejected, Error = $"storage: the batch could not be made durable ({e.GetBaseException().GetType().Name}); resend it" };
         }
+        return acks;
     }
 
     public Task Tick() => Ask((p, o) => p.Tick(Now, o));
