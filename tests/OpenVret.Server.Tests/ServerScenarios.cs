@@ -228,3 +228,61 @@ public static class ServerScenarios
         Assert.Contains(audit.EnumerateArray(), a => a.GetProperty("action").GetString() == "export");
     }
 }
+
+public static class ReplayScenarios
+{
+    /// <summary>A 3-minute EDF+ recording of a simulated patient, replayed as fast as possible through a created session.</summary>
+    public static async Task A_recording_replays_through_the_pipeline(TestServer s)
+    {
+        var profile = OpenVret.Simulation.Cohort.Draw(1, 4)[0];
+        var gen = new OpenVret.Simulation.SignalGenerator(profile, 4);
+        var c = gen.Next(180, t => t < 90 ? 0.1 : 0.6);
+        var acc = c.AccX.Select((x, i) => Math.Sqrt(x * x + c.AccY[i] * c.AccY[i] + c.AccZ[i] * c.AccZ[i])).ToArray();
+        var rec = new OpenVret.Signals.Recording(new[]
+        {
+            new OpenVret.Signals.ChannelSignal(OpenVret.Signals.Modality.Ecg, new OpenVret.Signals.Signal(c.Ecg, new(250), 0, OpenVret.Signals.SignalUnit.Millivolt, "ECG")),
+            new OpenVret.Signals.ChannelSignal(OpenVret.Signals.Modality.Ppg, new OpenVret.Signals.Signal(c.Ppg, new(64), 0, OpenVret.Signals.SignalUnit.Arbitrary, "BVP")),
+            new OpenVret.Signals.ChannelSignal(OpenVret.Signals.Modality.Eda, new OpenVret.Signals.Signal(c.Eda, new(4), 0, OpenVret.Signals.SignalUnit.Microsiemens, "EDA")),
+            new OpenVret.Signals.ChannelSignal(OpenVret.Signals.Modality.SkinTemperature, new OpenVret.Signals.Signal(c.Temperature, new(4), 0, OpenVret.Signals.SignalUnit.DegreesCelsius, "TEMP")),
+            new OpenVret.Signals.ChannelSignal(OpenVret.Signals.Modality.Accelerometer, new OpenVret.Signals.Signal(acc, new(32), 0, OpenVret.Signals.SignalUnit.StandardGravity, "ACC")),
+        });
+        var edf = Path.Combine(Path.GetTempPath(), $"replay-{Guid.NewGuid():N}.edf");
+        Edf.Write(edf, rec, patientCode: "P-x");
+        try
+        {
+            var t = await s.LoginAsync();
+            var session = await s.CreateSessionAsync(t, mode: "manual", baseline: 60, start: false);
+            using var form = new MultipartFormDataContent { { new ByteArrayContent(await File.ReadAllBytesAsync(edf)), "file", "recording.edf" }, { new StringContent("max"), "speed" } };
+            var r = await t.Http.PostAsync($"/api/sessions/{session.SessionId}/replay", form);
+            Assert.True(r.StatusCode == HttpStatusCode.Accepted, await r.Content.ReadAsStringAsync());
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            JsonElement view;
+            do
+            {
+                await Task.Delay(200);
+                view = await t.Http.GetFromJsonAsync<JsonElement>($"/api/sessions/{session.SessionId}");
+            } while (view.GetProperty("state").GetString() != "Ended" && DateTime.UtcNow < deadline);
+            Assert.Equal("Ended", view.GetProperty("state").GetString());
+
+            var entries = await t.Http.GetFromJsonAsync<JsonElement>($"/api/sessions/{session.SessionId}/entries?limit=5000");
+            var names = entries.EnumerateArray().Select(e => e.GetProperty("name").GetString()).ToList();
+            Assert.Contains("baseline_calibrated", names);
+            Assert.Contains("SetScene", names);
+            // Windows every 2 s of recording time from 60 s to 180 s; arousal estimates after the 60 s baseline.
+            int windows = names.Count(n => n == "window"), estimates = names.Count(n => n == "estimate");
+            Assert.InRange(windows, 55, 62);
+            Assert.InRange(estimates, 50, 58);
+            // The later, more aroused half reads higher than the calm start (same patient, personalised baseline).
+            var arousal = entries.EnumerateArray().Where(e => e.GetProperty("name").GetString() == "estimate")
+                .Select(e => (T: e.GetProperty("sessionTime").GetDouble(), P: e.GetProperty("payload").GetProperty("probability").GetDouble())).ToList();
+            Assert.True(arousal.Where(a => a.T > 150).Average(a => a.P) > arousal.Where(a => a.T < 85).Average(a => a.P));
+            await using var db = s.Services.GetRequiredService<DbFactory>().Create();
+            long stored = await db.SampleChunks.Where(x => x.SessionId == session.SessionId).SumAsync(x => (long)x.Count);
+            Assert.Equal(rec.Channels.Sum(ch => (long)ch.Signal.Length), stored);
+            var bad = await t.Http.PostAsync($"/api/sessions/{session.SessionId}/replay",
+                new MultipartFormDataContent { { new ByteArrayContent(await File.ReadAllBytesAsync(edf)), "file", "recording.edf" } });
+            Assert.Equal(HttpStatusCode.Conflict, bad.StatusCode);
+        }
+        finally { File.Delete(edf); }
+    }
+}

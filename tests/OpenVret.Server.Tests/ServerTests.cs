@@ -18,6 +18,7 @@ public class SqliteServerTests
     [Fact] public Task The_audit_trail_detects_tampering() => On(ServerScenarios.The_audit_trail_detects_tampering);
     [Fact] public Task MessagePack_clients_speak_the_same_protocol() => On(ServerScenarios.MessagePack_clients_speak_the_same_protocol);
     [Fact] public Task A_session_exports_as_EDF_CSV_and_JSON() => On(ServerScenarios.A_session_exports_as_EDF_CSV_and_JSON);
+    [Fact] public Task A_recording_replays_through_the_pipeline() => On(ReplayScenarios.A_recording_replays_through_the_pipeline);
 }
 
 /// <summary>The same scenarios on PostgreSQL (a fresh database each), when OPENVRET_TEST_POSTGRES reaches one.</summary>
@@ -35,4 +36,5 @@ public class PostgresServerTests
     [PostgresFact] public Task The_audit_trail_detects_tampering() => On(ServerScenarios.The_audit_trail_detects_tampering);
     [PostgresFact] public Task MessagePack_clients_speak_the_same_protocol() => On(ServerScenarios.MessagePack_clients_speak_the_same_protocol);
     [PostgresFact] public Task A_session_exports_as_EDF_CSV_and_JSON() => On(ServerScenarios.A_session_exports_as_EDF_CSV_and_JSON);
+    [PostgresFact] public Task A_recording_replays_through_the_pipeline() => On(ReplayScenarios.A_recording_replays_through_the_pipeline);
 }

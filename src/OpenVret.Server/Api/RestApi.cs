@@ -208,6 +208,40 @@ public static class RestApi
             return Results.Ok(ToView(s, await host.Find(id)!.ViewAsync()));
         });
 
+        therapist.MapPost("/sessions/{id}/replay", async (string id, IFormFile file, [Microsoft.AspNetCore.Mvc.FromForm] double? rate,
+            [Microsoft.AspNetCore.Mvc.FromForm] string? speed, ClaimsPrincipal u, SessionHost host, DbFactory db) =>
+        {
+            bool realTime = speed switch { null or "max" => false, "realtime" => true, _ => throw new BadHttpRequestException($"speed = '{speed}': max or realtime") };
+            var dir = Path.Combine(Path.GetTempPath(), "openvret-upload-" + Secrets.NewToken()[..10]);
+            Directory.CreateDirectory(dir);
+            try
+            {
+                var name = Path.GetFileName(file.FileName);
+                var path = Path.Combine(dir, string.IsNullOrEmpty(name) ? "upload" : name);
+                await using (var f = File.Create(path)) await file.CopyToAsync(f);
+                if (path.EndsWith(".zip", StringComparison.OrdinalIgnoreCase))
+                {
+                    // An E4 folder (or any recording) sent as a zip: unpack and use the folder that holds the files.
+                    var unpacked = Path.Combine(dir, "unpacked");
+                    System.IO.Compression.ZipFile.ExtractToDirectory(path, unpacked);
+                    var inner = Directory.GetDirectories(unpacked);
+                    path = Directory.GetFiles(unpacked).Length == 0 && inner.Length == 1 ? inner[0] : unpacked;
+                    var single = Directory.GetFiles(path).Where(f => f.EndsWith(".edf", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".hea", StringComparison.OrdinalIgnoreCase)).ToList();
+                    if (!File.Exists(Path.Combine(path, "EDA.csv")) && single.Count == 1) path = single[0];
+                }
+                var recording = Signals.Readers.RecordingLoader.Load(path, rate, out var notes);
+                await host.StartReplayAsync(id, recording, realTime, Actor(u));
+                await using var ctx = db.Create();
+                var s = await ctx.Sessions.AsNoTracking().FirstAsync(x => x.Id == id);
+                return Results.Accepted($"/api/sessions/{id}", new { session = ToView(s, null), channels = recording.Channels.Count,
+                    seconds = recording.Channels.Max(c => c.Signal.EndSeconds) - recording.Channels.Min(c => c.Signal.StartSeconds), notes, realTime });
+            }
+            catch (Signals.SignalInputException e) { return Problem(e.Field, e.Value, e.Problem); }
+            catch (ExposureInputException e) { return Problem(e.Field, e.Value, e.Message, e.Message.Contains("no such") ? 404 : 409); }
+            catch (System.IO.InvalidDataException e) { return Problem("file", file.FileName, $"not a readable zip: {e.Message}"); }
+            finally { try { Directory.Delete(dir, true); } catch (IOException) { } }
+        }).DisableAntiforgery();   // the session cookie is SameSite=Strict, so a cross-site form cannot carry it
+
         therapist.MapPost("/sessions/{id}/end", async (string id, ClaimsPrincipal u, SessionHost host) =>
         {
             try { await host.EndAsync(id, Actor(u)); }

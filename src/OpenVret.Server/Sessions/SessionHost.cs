@@ -69,6 +69,107 @@ public sealed class SessionHost(DbFactory db, StoreWriter store, ISessionSink si
         return a;
     }
 
+    /// <summary>
+    /// Replays a recording through a created session: a server-side device feeds every channel in order of
+    /// time, and the session's clock is the recording's time (a <see cref="ManualTimeProvider"/>), so baseline,
+    /// veto windows and proposals happen at the same recording times at any speed. <paramref name="realTime"/>
+    /// paces it like a live device; otherwise it runs as fast as the pipeline and the store allow. Ends the
+    /// session when the recording ends. Returns once the session is live (the replay continues in the background).
+    /// </summary>
+    public async Task<SessionActor> StartReplayAsync(string sessionId, OpenVret.Signals.Recording recording, bool realTime, string actor)
+    {
+        await using var ctx = db.Create();
+        var s = await ctx.Sessions.FindAsync(sessionId) ?? throw new ExposureInputException("sessionId", sessionId, "no such session");
+        if (s.State != SessionState.Created) throw new ExposureInputException("sessionId", sessionId, $"is {s.State}; only a created session can replay a recording");
+        var patient = await ctx.Patients.FindAsync(s.PatientId) ?? throw new ExposureInputException("patientId", s.PatientId, "no such patient");
+        var channels = recording.Channels.Select((c, i) => (Signal: c.Signal, Decl: Kind(c.Modality) is { } k
+            ? new Protocol.ChannelDeclaration(Name(c, i), k, c.Signal.Rate.Hertz, c.Signal.Unit.ToString()) : null))
+            .Where(x => x.Decl is not null).ToList();
+        if (channels.Count == 0) throw new ExposureInputException("recording", recording.Source, "no channel the pipeline can use");
+        var started = clock.GetUtcNow();
+        var replayClock = new ManualTimeProvider(started);
+        var setup = new SessionSetup(s.Id, ExposureFiles.ParsePatient(patient.HierarchyJson, $"patient {patient.Id}"), s.Scheduler, ParseMode(s.Mode), s.Seed, s.BaselineSeconds, s.SessionNumber);
+        var a = new SessionActor(setup, s.PatientId, started, Model, store, sink, replayClock, metrics);
+        if (!_actors.TryAdd(s.Id, a)) throw new ExposureInputException("sessionId", sessionId, "is already running");
+        string deviceId = "D-replay-" + Security.Secrets.NewToken()[..6];
+        await store.Run(async d =>
+        {
+            var rec = await d.Sessions.FindAsync(sessionId);
+            rec!.State = SessionState.Running;
+            rec.StartedAt = started;
+            rec.Source = "replay";
+            d.Devices.Add(new DeviceRecord { Id = deviceId, SessionId = sessionId, Name = "replay: " + Path.GetFileName(recording.Source), Role = "Sensor",
+                TokenHash = Security.Secrets.Hash(Security.Secrets.NewToken()), CreatedAt = started, ChannelsJson = JsonSerializer.Serialize(channels.Select(c => c.Decl), SessionActor.Json) });
+            await d.SaveChangesAsync();
+        });
+        await store.Audit(actor, "replay_start", s.Id, $"{Path.GetFileName(recording.Source)}, {channels.Count} channels, {(realTime ? "real time" : "as fast as possible")}");
+        metrics.SessionStarted();
+        await a.Ask((p, o) => p.DeclareDevice(deviceId, channels.Select(c => c.Decl!).ToList(), -1, new Dictionary<string, long>(), o));
+        await a.Ask((p, o) => p.ConsoleCount(Math.Max(1, _consoles.GetValueOrDefault(s.Id)), o));   // nobody needs to veto a recording
+        _ = Task.Run(() => ReplayAsync(a, replayClock, started, deviceId, channels.Select(c => (c.Signal, c.Decl!)).ToList(), realTime, actor));
+        return a;
+    }
+
+    private async Task ReplayAsync(SessionActor a, ManualTimeProvider replayClock, DateTimeOffset started, string deviceId,
+        List<(OpenVret.Signals.Signal Signal, Protocol.ChannelDeclaration Decl)> channels, bool realTime, string actor)
+    {
+        double step = realTime ? 0.1 : 1.0;
+        double t0 = channels.Min(c => c.Signal.StartSeconds), end = channels.Max(c => c.Signal.EndSeconds);
+        var pos = new int[channels.Count];
+        var seq = new long[channels.Count];
+        var wall = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            for (double t = t0 + step; t < end + step; t += step)
+            {
+                if (Find(a.SessionId) != a) return;
+                if (realTime && (t - t0) > wall.Elapsed.TotalSeconds) await Task.Delay(TimeSpan.FromSeconds(t - t0 - wall.Elapsed.TotalSeconds));
+                var batches = new List<Protocol.SampleBatch?>();
+                for (int i = 0; i < channels.Count; i++)
+                {
+                    var sig = channels[i].Signal;
+                    int upTo = (int)Math.Min(sig.Length, Math.Max(0, Math.Round((t - sig.StartSeconds) * sig.Rate.Hertz)));
+                    if (upTo <= pos[i]) continue;
+                    var x = new float[upTo - pos[i]];
+                    for (int k = 0; k < x.Length; k++) x[k] = (float)sig.Samples[pos[i] + k];
+                    batches.Add(new Protocol.SampleBatch(channels[i].Decl.Name, seq[i]++, sig.StartSeconds + pos[i] / sig.Rate.Hertz - t0, x));
+                    pos[i] = upTo;
+                }
+                replayClock.SetUtcNow(started.AddSeconds(t - t0));
+                if (batches.Count > 0)
+                {
+                    var acks = await a.IngestAsync(deviceId, batches);
+                    foreach (var ack in acks.Where(k => k.Status == Protocol.BatchStatus.Rejected))
+                        log.LogWarning("replay of {Session}: batch rejected: {Error}", Security.Secrets.Pseudonym("session", a.SessionId), ack.Error);
+                }
+                await a.Tick();
+                if (Find(a.SessionId) != a) return;   // ended by the therapist
+
+            }
+            await EndAsync(a.SessionId, actor);
+        }
+        catch (Exception e)
+        {
+            log.LogError(e, "replay of {Session} failed", Security.Secrets.Pseudonym("session", a.SessionId));
+            await store.Audit("server", "replay_failed", a.SessionId, e.Message);
+        }
+    }
+
+    private static Protocol.ChannelKind? Kind(OpenVret.Signals.Modality m) => m switch
+    {
+        OpenVret.Signals.Modality.Ecg => Protocol.ChannelKind.Ecg, OpenVret.Signals.Modality.Ppg => Protocol.ChannelKind.Ppg,
+        OpenVret.Signals.Modality.Eda => Protocol.ChannelKind.Eda, OpenVret.Signals.Modality.Respiration => Protocol.ChannelKind.Respiration,
+        OpenVret.Signals.Modality.SkinTemperature => Protocol.ChannelKind.SkinTemperature, OpenVret.Signals.Modality.Accelerometer => Protocol.ChannelKind.Accelerometer,
+        OpenVret.Signals.Modality.Eeg => Protocol.ChannelKind.Eeg, OpenVret.Signals.Modality.HeadMovement => Protocol.ChannelKind.HeadMovement,
+        _ => null,
+    };
+
+    private static string Name(OpenVret.Signals.ChannelSignal c, int i)
+    {
+        var n = new string(c.Signal.Name.Where(ch => char.IsLetterOrDigit(ch) || ch is '_' or '-').ToArray());
+        return n.Length is > 0 and <= 48 ? $"{n}{i}" : $"{c.Modality}{i}".ToLowerInvariant();
+    }
+
     public async Task EndAsync(string sessionId, string actor)
     {
         if (!_actors.TryRemove(sessionId, out var a)) throw new ExposureInputException("sessionId", sessionId, "is not running");
@@ -96,6 +197,18 @@ public sealed class SessionHost(DbFactory db, StoreWriter store, ISessionSink si
         var running = await ctx.Sessions.AsNoTracking().Where(s => s.State == SessionState.Running).ToListAsync(ct);
         foreach (var s in running)
         {
+            if (s.Source == "replay")
+            {
+                await store.Run(async d =>
+                {
+                    var rec = await d.Sessions.FindAsync(s.Id);
+                    rec!.State = SessionState.Ended;
+                    rec.EndedAt = clock.GetUtcNow();
+                    await d.SaveChangesAsync();
+                });
+                await store.Audit("server", "replay_interrupted", s.Id, "the server restarted during a replay; replay the recording again");
+                continue;
+            }
             try
             {
                 var patient = await ctx.Patients.AsNoTracking().FirstAsync(p => p.Id == s.PatientId, ct);

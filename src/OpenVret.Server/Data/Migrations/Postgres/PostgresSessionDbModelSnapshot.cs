@@ -255,6 +255,10 @@ namespace OpenVret.Server.Data.Migrations.Postgres
                     b.Property<int>("SessionNumber")
                         .HasColumnType("integer");
 
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasColumnType("text");
+
                     b.Property<DateTimeOffset?>("StartedAt")
                         .HasColumnType("timestamp with time zone");
 

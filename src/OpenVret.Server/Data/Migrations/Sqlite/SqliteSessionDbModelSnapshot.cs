@@ -246,6 +246,10 @@ namespace OpenVret.Server.Data.Migrations.Sqlite
                     b.Property<int>("SessionNumber")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTimeOffset?>("StartedAt")
                         .HasColumnType("TEXT");
 
