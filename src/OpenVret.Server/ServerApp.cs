@@ -48,13 +48,13 @@ public static class ServerApp
                 o.Events.OnRedirectToLogin = ctx => { ctx.Response.StatusCode = 401; return Task.CompletedTask; };
                 o.Events.OnRedirectToAccessDenied = ctx => { ctx.Response.StatusCode = 403; return Task.CompletedTask; };
             })
-            .AddScheme<AuthenticationSchemeOptions, DeviceAuthenticationHandler>(DeviceAuthenticationHandler.Scheme, null);
+            .AddScheme<AuthenticationSchemeOptions, DeviceAuthenticationHandler>(DeviceAuthenticationHandler.SchemeName, null);
         s.AddAuthorization(o =>
         {
             o.AddPolicy(Policies.Therapist, p => p.AddAuthenticationSchemes(CookieAuthenticationDefaults.AuthenticationScheme).RequireRole(Roles.Therapist, Roles.Admin));
             o.AddPolicy(Policies.Admin, p => p.AddAuthenticationSchemes(CookieAuthenticationDefaults.AuthenticationScheme).RequireRole(Roles.Admin));
             // Every endpoint needs an authenticated caller unless it says otherwise (login, pairing, health, OpenAPI).
-            o.FallbackPolicy = new AuthorizationPolicyBuilder(CookieAuthenticationDefaults.AuthenticationScheme, DeviceAuthenticationHandler.Scheme)
+            o.FallbackPolicy = new AuthorizationPolicyBuilder(CookieAuthenticationDefaults.AuthenticationScheme, DeviceAuthenticationHandler.SchemeName)
                 .RequireAuthenticatedUser().Build();
         });
         s.AddRateLimiter(o =>

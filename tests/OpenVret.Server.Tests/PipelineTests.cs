@@ -19,7 +19,7 @@ public class PipelineTests
     internal static readonly ArousalModel Model = ArousalModel.Load(Path.Combine(AppContext.BaseDirectory, "models", "arousal-model.json"));
     internal static Patient Patient => ExposureFiles.ReadPatient(Path.Combine(AppContext.BaseDirectory, "demo", "heights-hierarchy.json"));
 
-    internal sealed class Run
+    public sealed class Run
     {
         public readonly ManualTimeProvider Clock = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         public readonly SessionPipeline Pipeline;
@@ -288,5 +288,19 @@ public class ClockAlignerTests
         Assert.Equal(1, a.Jumps);
         for (double t = 60.1; t < 70; t += 0.1) Assert.False(a.Observe(500 + t - 3600, t + 0.02));
         Assert.InRange(a.ToSession(500 + 69 - 3600), 68.99, 69.03);
+    }
+}
+
+public class SilentDeviceTests
+{
+    [Fact]
+    public void A_declared_channel_that_never_sends_is_lost()
+    {
+        var run = new PipelineTests.Run();
+        var o = run.New();
+        run.Pipeline.DeclareDevice("D2", new[] { new ChannelDeclaration("chest-ecg", ChannelKind.Ecg, 250, "mV") }, -1, new Dictionary<string, long>(), o);
+        run.Stream(8);
+        Assert.Contains(run.Alerts, a => a.Kind == "sensor_lost" && a.Text.Contains("chest-ecg"));
+        Assert.DoesNotContain(run.Alerts, a => a.Kind == "sensor_lost" && a.Text.Contains("bvp"));
     }
 }

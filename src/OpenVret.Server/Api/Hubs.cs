@@ -17,7 +17,7 @@ namespace OpenVret.Server.Api;
 /// Devices and VR clients (role device, token from pairing). A device only ever reaches its own session:
 /// the session comes from its token, never from a message.
 /// </summary>
-[Authorize(Roles = Roles.Device, AuthenticationSchemes = DeviceAuthenticationHandler.Scheme)]
+[Authorize(Roles = Roles.Device, AuthenticationSchemes = DeviceAuthenticationHandler.SchemeName)]
 public sealed class DeviceHub(SessionHost host, DbFactory db, StoreWriter store, ServerOptions options, TimeProvider clock) : Hub
 {
     private string SessionId => Context.User!.FindFirstValue(Roles.SessionClaim)!;

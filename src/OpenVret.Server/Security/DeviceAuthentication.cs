@@ -24,7 +24,7 @@ public static class Roles
 public sealed class DeviceAuthenticationHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, DbFactory db)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
-    public const string Scheme = "Device";
+    public const string SchemeName = "Device";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -45,7 +45,7 @@ public sealed class DeviceAuthenticationHandler(IOptionsMonitor<AuthenticationSc
             new Claim(Roles.SessionClaim, device.SessionId),
             new Claim(Roles.DeviceClaim, device.Id),
             new Claim(Roles.DeviceRoleClaim, device.Role),
-        }, Scheme);
-        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme));
+        }, SchemeName);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 }

@@ -104,7 +104,7 @@ public sealed class SessionPipeline
         public readonly SortedSet<long> Missing = new();
         public double LastDeviceEnd = double.NaN;
         public double NextSessionTime = double.NaN;
-        public double LastFiniteArrival = double.NaN;
+        public double LastFiniteArrival { get; set; } = double.NaN;
         public double LastArrival = double.NaN;
         public SensorStatus Status = SensorStatus.Good;
         public bool OverlapReported;
@@ -196,7 +196,8 @@ public sealed class SessionPipeline
         {
             string key = $"{deviceId}:{c.Name}";
             if (_channels.TryGetValue(key, out var existing) && existing.Spec == c) continue;
-            var state = new ChannelState(deviceId, c);
+            // A declared channel that never delivers is lost after LostAfterSeconds, like one that stops.
+            var state = new ChannelState(deviceId, c) { LastFiniteArrival = _now };
             if (storedSequences.TryGetValue(c.Name, out var last)) state.LastSequence = last;
             _channels[key] = state;
             changed = true;
