@@ -81,7 +81,13 @@ public static class ServerApp
         s.AddOpenApi();
         s.AddProblemDetails();
         s.AddHealthChecks().AddCheck<StoreHealthCheck>("store");
-        s.AddOpenTelemetry().WithMetrics(m => m.AddMeter(ServerMetrics.MeterName).AddAspNetCoreInstrumentation());
+        // Metrics: the meter is always on (and /api/stats summarises it); an OTLP collector receives them when
+        // OTEL_EXPORTER_OTLP_ENDPOINT (standard OpenTelemetry variable) is set.
+        s.AddOpenTelemetry().WithMetrics(m =>
+        {
+            m.AddMeter(ServerMetrics.MeterName).AddAspNetCoreInstrumentation();
+            if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"])) m.AddOtlpExporter();
+        });
 
         var app = builder.Build();
         app.Services.GetRequiredService<DbFactory>().MigrateAsync().GetAwaiter().GetResult();

@@ -102,6 +102,9 @@ public static class ServerScenarios
         var bad = await hub.InvokeAsync<BatchAck>("Samples", new SampleBatch("gsr", 0, 0, new float[] { 1 }));
         Assert.Equal(BatchStatus.Rejected, bad.Status);
         Assert.Contains("'gsr'", bad.Error);
+        // A message of the wrong shape is refused by the protocol layer, and the connection and session carry on.
+        await Assert.ThrowsAsync<HubException>(() => hub.InvokeAsync<BatchAck>("Samples", "not a batch"));
+        await Assert.ThrowsAsync<HubException>(() => hub.InvokeAsync<BatchAck[]>("SamplesMany", Array.Empty<SampleBatch>()));
         var wrongVersion = await Assert.ThrowsAsync<HubException>(() => hub.InvokeAsync<HelloAck>("Hello", new DeviceHello(99, "test", SimDevice.Channels)));
         Assert.Contains("version", wrongVersion.Message);
         Assert.Equal(sent.Count, await ChunkCount(s, session.SessionId));
@@ -231,6 +234,24 @@ public static class ServerScenarios
 
 public static class ReplayScenarios
 {
+    /// <summary>A device over its sample budget is told so (and nothing is stored); under it, everything is accepted.</summary>
+    public static async Task Ingest_is_rate_limited_per_device()
+    {
+        await using var s = await TestServer.StartAsync(settings: new() { ["OpenVret:MaxSamplesPerSecondPerDevice"] = "1000" });
+        var t = await s.LoginAsync();
+        var session = await s.CreateSessionAsync(t);
+        var hub = await s.DeviceConnectionAsync((await s.PairAsync(session.Code)).DeviceToken);
+        await hub.InvokeAsync<HelloAck>("Hello", new DeviceHello(ProtocolVersion.Current, "test", SimDevice.Channels));
+        var ok = await hub.InvokeAsync<BatchAck>("Samples", new SampleBatch("ecg", 0, 0, new float[500]));
+        Assert.Equal(BatchStatus.Accepted, ok.Status);
+        var over = await hub.InvokeAsync<BatchAck>("Samples", new SampleBatch("ecg", 1, 2, new float[2000]));
+        Assert.Equal(BatchStatus.Rejected, over.Status);
+        Assert.StartsWith("rate:", over.Error);
+        await Task.Delay(1100);
+        Assert.Equal(BatchStatus.Accepted, (await hub.InvokeAsync<BatchAck>("Samples", new SampleBatch("ecg", 1, 2, new float[900]))).Status);
+        await hub.DisposeAsync();
+    }
+
     /// <summary>A 3-minute EDF+ recording of a simulated patient, replayed as fast as possible through a created session.</summary>
     public static async Task A_recording_replays_through_the_pipeline(TestServer s)
     {

@@ -19,6 +19,7 @@ public class SqliteServerTests
     [Fact] public Task MessagePack_clients_speak_the_same_protocol() => On(ServerScenarios.MessagePack_clients_speak_the_same_protocol);
     [Fact] public Task A_session_exports_as_EDF_CSV_and_JSON() => On(ServerScenarios.A_session_exports_as_EDF_CSV_and_JSON);
     [Fact] public Task A_recording_replays_through_the_pipeline() => On(ReplayScenarios.A_recording_replays_through_the_pipeline);
+    [Fact] public Task Ingest_is_rate_limited_per_device() => ReplayScenarios.Ingest_is_rate_limited_per_device();
 }
 
 /// <summary>The same scenarios on PostgreSQL (a fresh database each), when OPENVRET_TEST_POSTGRES reaches one.</summary>
