@@ -95,16 +95,16 @@ public static class ServerApp
 
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        // The console's static files (no data in them) are served before authentication.
+        app.UseStaticFiles();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
 
         app.MapOpenApi().AllowAnonymous();
         app.MapHealthChecks("/health").AllowAnonymous();
-        app.MapGet("/", (ServerOptions o) => Results.Text(
-            "OpenVRET session server. REST: /api (OpenAPI document at /openapi/v1.json); SignalR hubs: " +
-            $"{ProtocolVersion.DeviceHubPath} (devices, VR clients) and {ProtocolVersion.ConsoleHubPath} (therapist console); health: /health. " +
-            "The therapist console UI is issue #7.")).AllowAnonymous();
+        app.MapGet("/", () => Results.Redirect("/console/")).AllowAnonymous();
+        app.MapGet("/console/", (IWebHostEnvironment env) => Results.File(Path.Combine(env.WebRootPath, "console", "index.html"), "text/html")).AllowAnonymous();
         RestApi.Map(app);
         app.MapHub<DeviceHub>(ProtocolVersion.DeviceHubPath, o => o.Transports = HttpTransportType.WebSockets | HttpTransportType.LongPolling);
         app.MapHub<ConsoleHub>(ProtocolVersion.ConsoleHubPath);

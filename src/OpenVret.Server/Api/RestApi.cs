@@ -91,8 +91,11 @@ public static class RestApi
             return Results.NoContent();
         }).RequireAuthorization(Policies.Therapist);
 
-        api.MapGet("/auth/me", (ClaimsPrincipal u) => Results.Ok(new UserInfo(int.Parse(u.FindFirstValue(ClaimTypes.NameIdentifier)!, CultureInfo.InvariantCulture),
-            u.FindFirstValue(ClaimTypes.Name)!, u.FindFirstValue(ClaimTypes.Role)!))).RequireAuthorization(Policies.Therapist);
+        // Who is logged in (anonymous callers get authenticated = false, not an error: the console asks on load).
+        api.MapGet("/auth/me", (ClaimsPrincipal u) => u.IsInRole(Roles.Therapist) || u.IsInRole(Roles.Admin)
+            ? Results.Ok(new { authenticated = true, id = int.Parse(u.FindFirstValue(ClaimTypes.NameIdentifier)!, CultureInfo.InvariantCulture),
+                userName = u.FindFirstValue(ClaimTypes.Name), role = u.FindFirstValue(ClaimTypes.Role) })
+            : Results.Ok(new { authenticated = false })).AllowAnonymous();
 
         admin.MapPost("/users", async (CreateUserRequest req, ClaimsPrincipal u, DbFactory db, StoreWriter store, TimeProvider clock) =>
         {
@@ -264,6 +267,35 @@ public static class RestApi
             var rows = await q.OrderBy(e => e.Id).Take(take).ToListAsync();
             return Results.Ok(rows.Select(e => new EntryView(e.Id, e.SessionTime, e.Kind.ToString(), e.Name, JsonDocument.Parse(e.Json).RootElement)));
         });
+
+        therapist.MapGet("/sessions/{id}/report", async (string id, DbFactory db) =>
+        {
+            await using var ctx = db.Create();
+            var d = await SessionReport.LoadAsync(ctx, id);
+            return d is null ? Problem("id", id, "no such session", 404) : Results.Ok(d.Summary);
+        });
+
+        therapist.MapGet("/sessions/{id}/report.png", async (string id, DbFactory db) =>
+        {
+            await using var ctx = db.Create();
+            var d = await SessionReport.LoadAsync(ctx, id);
+            return d is null ? Problem("id", id, "no such session", 404) : Results.File(SessionReport.Png(d), "image/png", $"{id}-report.png");
+        });
+
+        therapist.MapGet("/pairing-qr", (string code, HttpContext http) =>
+        {
+            if (code is null || code.Length != 8) return Problem("code", code ?? "", "an 8-character pairing code");
+            // The QR carries the server address and the code, which is all a headset needs to pair.
+            string payload = JsonSerializer.Serialize(new { server = $"{http.Request.Scheme}://{http.Request.Host}", code });
+            using var gen = new QRCoder.QRCodeGenerator();
+            using var data = gen.CreateQrCode(payload, QRCoder.QRCodeGenerator.ECCLevel.M);
+            return Results.Text(new QRCoder.SvgQRCode(data).GetGraphic(6), "image/svg+xml");
+        });
+
+        therapist.MapGet("/scenarios", () => Results.Ok(OpenVret.Exposure.Domain.ScenarioCatalog.All.Select(s => new
+        {
+            s.Id, s.Name, parameters = s.Parameters.Select(p => new { p.Name, p.Unit, p.Min, p.Max, p.Default, p.IsSwitch, p.Description }),
+        })));
 
         therapist.MapGet("/sessions/{id}/export", async (string id, ClaimsPrincipal u, DbFactory db, StoreWriter store) =>
         {

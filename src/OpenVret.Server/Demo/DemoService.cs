@@ -17,17 +17,22 @@ namespace OpenVret.Server.Demo;
 /// BVP 64 Hz, EDA 4 Hz, skin temperature 4 Hz and accelerometer 32 Hz in 100 ms batches with its own
 /// (offset) clock, plus SUDS and expectancy ratings. A scripted stand-in therapist approves proposals after a
 /// few seconds and releases safety holds once nothing has fired for a minute, so the loop moves without a console;
-/// a real console (issue #7) can take over at any time.
+/// it steps back as soon as a therapist opens the session in the console.
 /// </summary>
-public sealed class DemoService(DbFactory db, SessionHost host, StoreWriter store, ServerOptions options, TimeProvider clock, ILogger<DemoService> log) : BackgroundService
+public sealed class DemoService(DbFactory db, SessionHost host, StoreWriter store, ServerOptions options, TimeProvider clock, ILogger<DemoService> log,
+    Microsoft.AspNetCore.Hosting.Server.IServer server, IHostApplicationLifetime lifetime) : BackgroundService
 {
     public const string PatientId = "P-demo-01";
+    private string _console = "/console/";
 
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
         try
         {
             await host.Ready.WaitAsync(ct);
+            var started = new TaskCompletionSource();
+            using (lifetime.ApplicationStarted.Register(() => started.TrySetResult())) await started.Task.WaitAsync(ct);
+            _console = (server.Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "http://localhost:5080") + "/console/";
             var sessionId = await EnsureSessionAsync(ct);
             await RunDeviceAsync(sessionId, ct);
         }
@@ -49,6 +54,7 @@ public sealed class DemoService(DbFactory db, SessionHost host, StoreWriter stor
             Console.WriteLine($"""
 
                 ==== OpenVRET demo ====
+                Open {_console} and log in.
                 Demo account (admin + therapist): user '{options.DemoUser}', password '{password}'
                 This is shown only now. Set OpenVret__DemoPassword to choose it; set OpenVret__Demo=false for no demo.
                 =======================
@@ -96,8 +102,8 @@ public sealed class DemoService(DbFactory db, SessionHost host, StoreWriter stor
         };
         await actor.Ask((p, o) => p.DeclareDevice(deviceId, channels, -1, new Dictionary<string, long>(), o));
         await host.ConsolesChangedAsync(sessionId, +1);   // the scripted stand-in therapist watches the session
-        log.LogInformation("demo: session {Session} is live with a simulated patient device; a scripted stand-in therapist approves proposals. " +
-            "Log in with the demo account and watch it on {Hub} or GET /api/sessions/{{id}}.", Secrets.Pseudonym("session", sessionId), ProtocolVersion.ConsoleHubPath);
+        log.LogInformation("demo: session {Session} is live with a simulated patient device; a scripted stand-in therapist approves proposals " +
+            "until you open it in the console: {Url} (log in with the demo account).", Secrets.Pseudonym("session", sessionId), _console);
 
         var profile = Cohort.Draw(1, 11)[0];
         var patient = new VirtualPatient(profile, 11);
@@ -144,6 +150,8 @@ public sealed class DemoService(DbFactory db, SessionHost host, StoreWriter stor
                 await actor.Ask((p, o) => p.OnClientEvent(deviceId, new ClientEvent(eventSeq++, deviceClockStart + t, ClientEventKind.OutcomeAfter, outcome, null, null), actor.Now, o));
             }
             // The scripted stand-in therapist: approve what waits for 5 s, release holds after a quiet minute.
+            // It steps back while a real therapist watches in the console.
+            if (host.ConsolesWatching(sessionId) > 1) { pendingSince.Clear(); quietSince = null; continue; }
             await actor.Ask((p, o) =>
             {
                 var view = p.View();

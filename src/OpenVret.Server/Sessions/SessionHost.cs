@@ -184,6 +184,8 @@ public sealed class SessionHost(DbFactory db, StoreWriter store, ISessionSink si
         metrics.SessionStopped();
     }
 
+    public int ConsolesWatching(string sessionId) => _consoles.GetValueOrDefault(sessionId);
+
     /// <summary>The console hub reports how many consoles watch a session (the session holds without one).</summary>
     public async Task ConsolesChangedAsync(string sessionId, int delta)
     {

@@ -517,6 +517,8 @@ public sealed class SessionPipeline
         if (Phase == SessionPhase.Ended) return;
         Phase = SessionPhase.Ended;
         o.Audit.Add(new AuditDraft(actor, "session_end", _setup.SessionId));
+        var plan = Engine.PlanNextSession(_setup.Seed + 1);
+        o.Entries.Add(new EntryDraft(_now, EntryKind.Event, "next_session_plan", plan));
         Command(o, SceneCommandKind.CalmScene, null, null, null, "the session ended");
         foreach (var d in _devices.Keys) o.Notices.Add((d, new DeviceNotice("session_ended", "The session ended; stop streaming.")));
     }

@@ -1,0 +1,270 @@
+// OpenVRET therapist console: static page + @microsoft/signalr + uPlot. Talks to /api (REST) and /hubs/console.
+"use strict";
+(() => {
+  const $ = (sel) => document.querySelector(sel);
+  const el = (tag, attrs = {}, ...children) => {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) {
+      if (k === "class") e.className = v; else if (k.startsWith("on")) e.addEventListener(k.slice(2), v); else e.setAttribute(k, v);
+    }
+    for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(c ?? ""));
+    return e;
+  };
+  const fmt = (x, d = 0) => (x === null || x === undefined || Number.isNaN(x)) ? "–" : Number(x).toFixed(d);
+  const params = (p) => Object.entries(p || {}).map(([k, v]) => `${k} = ${fmt(v, v % 1 ? 2 : 0)}`).join(", ") || "–";
+
+  async function api(path, options = {}) {
+    const r = await fetch(path, { credentials: "same-origin", headers: options.body && !(options.body instanceof FormData) ? { "Content-Type": "application/json" } : {}, ...options });
+    if (r.status === 401 && !path.startsWith("/api/auth/login")) { show("login"); throw new Error("not logged in"); }
+    const text = await r.text();
+    const body = text ? (() => { try { return JSON.parse(text); } catch { return text; } })() : null;
+    if (!r.ok) throw new Error(body && body.title ? body.title : `${r.status}`);
+    return body;
+  }
+
+  function show(name) {
+    for (const v of ["login", "home", "live", "report"]) $(`#view-${v}`).hidden = v !== name;
+    $("#logout").hidden = name === "login";
+  }
+
+  // ------------------------------------------------------------------------------------------ login
+  $("#login-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    $("#login-error").textContent = "";
+    try {
+      const me = await api("/api/auth/login", { method: "POST", body: JSON.stringify({ userName: $("#login-user").value, password: $("#login-password").value }) });
+      $("#who").textContent = `${me.userName} (${me.role})`;
+      location.hash = "#/";
+      route();
+    } catch (e) { $("#login-error").textContent = `Login failed: ${e.message}`; }
+  });
+  $("#logout").addEventListener("click", async () => { await api("/api/auth/logout", { method: "POST" }); stopLive(); show("login"); });
+
+  // ------------------------------------------------------------------------------------------ home
+  let createdSession = null;
+  async function home() {
+    show("home");
+    const [sessions, patients] = await Promise.all([api("/api/sessions"), api("/api/patients")]);
+    const tbody = $("#sessions tbody");
+    tbody.replaceChildren(...sessions.map(s => el("tr", { "data-session-id": s.id },
+      el("td", {}, s.id), el("td", {}, s.patientId), el("td", {}, s.mode), el("td", {}, s.state),
+      el("td", {}, s.state === "Running" ? el("a", { href: `#/live/${s.id}`, class: "watch" }, "Watch") : "",
+        " ", s.state !== "Created" ? el("a", { href: `#/report/${s.id}`, class: "report" }, "Report") : ""))));
+    $("#ns-patient").replaceChildren(...patients.map(p => el("option", { value: p.id }, `${p.id} (${p.site})`)));
+    $("#patients").replaceChildren(...patients.map(p => el("li", {}, `${p.id} — ${p.notes || "no notes"}; ${(p.hierarchy.items || []).length} hierarchy steps`)));
+  }
+  $("#new-session").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    $("#ns-error").textContent = "";
+    try {
+      const r = await api("/api/sessions", { method: "POST", body: JSON.stringify({ patientId: $("#ns-patient").value, scheduler: $("#ns-scheduler").value, mode: $("#ns-mode").value, baselineSeconds: Number($("#ns-baseline").value) }) });
+      createdSession = r.session.id;
+      $("#pairing").hidden = false;
+      $("#pairing-code").textContent = r.pairing.code;
+      $("#pairing-expiry").textContent = `(valid until ${new Date(r.pairing.expiresAt).toLocaleTimeString()})`;
+      $("#pairing-qr").src = `/api/pairing-qr?code=${encodeURIComponent(r.pairing.code)}`;
+    } catch (e) { $("#ns-error").textContent = e.message; }
+  });
+  $("#start-session").addEventListener("click", async () => {
+    try { await api(`/api/sessions/${createdSession}/start`, { method: "POST" }); location.hash = `#/live/${createdSession}`; }
+    catch (e) { $("#ns-error").textContent = e.message; }
+  });
+
+  // ------------------------------------------------------------------------------------------ live
+  let hub = null, sessionId = null, chart = null, series = [[], [], [], []], lastT = -1, patient = null, scenarios = [], lastView = null;
+  const alerts = new Map();
+
+  function stopLive() { if (hub) { hub.stop(); hub = null; } }
+
+  async function live(id) {
+    show("live");
+    stopLive();
+    sessionId = id;
+    $("#live-id").textContent = id;
+    series = [[], [], [], []]; lastT = -1; alerts.clear(); $("#alerts").replaceChildren(); $("#events").replaceChildren();
+    const s = await api(`/api/sessions/${id}`);
+    patient = await api(`/api/patients/${encodeURIComponent(s.patientId)}`);
+    scenarios = await api("/api/scenarios");
+    fillOverride();
+    makeChart();
+    hub = new signalR.HubConnectionBuilder().withUrl("/hubs/console").withAutomaticReconnect([0, 1000, 2000, 5000, 5000, 10000]).build();
+    hub.on("Live", render);
+    hub.on("EngineEvent", addEvent);
+    hub.on("Alert", addAlert);
+    hub.onreconnected(async () => { const w = await hub.invoke("Watch", id); render(w.view); });
+    hub.onreconnecting(() => addAlert({ id: "conn", kind: "connection", text: "Connection to the server lost; reconnecting. The session holds safely without a console.", critical: true }));
+    await hub.start();
+    const w = await hub.invoke("Watch", id);
+    for (const a of w.openAlerts) addAlert(a);
+    for (const e of w.recentEvents) addEvent(e);
+    render(w.view);
+  }
+
+  function makeChart() {
+    const width = Math.max(320, $("#chart").clientWidth || 600);
+    const opts = {
+      width, height: 260, title: "", cursor: { drag: { x: false, y: false } },
+      scales: { x: { time: false }, hr: { auto: true }, scl: { auto: true }, p: { range: [0, 1] } },
+      axes: [{ label: "session time (min)" }, { scale: "hr", label: "bpm" }, { scale: "scl", side: 1, label: "µS" }, { scale: "p", side: 1, show: false }],
+      series: [{}, { label: "heart rate (bpm)", scale: "hr", stroke: "#c0392b", width: 2 },
+        { label: "skin conductance (µS)", scale: "scl", stroke: "#0b5cad", width: 2 },
+        { label: "arousal (p)", scale: "p", stroke: "#7d3c98", width: 2 }],
+    };
+    $("#chart").replaceChildren();
+    chart = new uPlot(opts, series, $("#chart"));
+  }
+
+  function render(v) {
+    if (!v || v.sessionId !== sessionId) return;
+    lastView = v;
+    $("#live-phase").textContent = v.phase;
+    $("#live-elapsed").textContent = `t = ${Math.floor(v.elapsed / 60)} min ${fmt(v.elapsed % 60)} s`;
+    $("#live-baseline").hidden = v.phase !== "Baseline";
+    $("#live-baseline").textContent = `baseline: ${fmt(v.baselineRemainingSeconds)} s left`;
+    $("#live-hold").hidden = !v.holdActive;
+    $("#live-hr").textContent = fmt(v.heartRateBpm);
+    $("#live-scl").textContent = fmt(v.skinConductance, 2);
+    $("#live-arousal").textContent = fmt(v.arousalProbability, 2);
+    $("#live-level").textContent = v.arousalLevel === null || v.arousalLevel === undefined ? "" : `level ${v.arousalLevel} of 3`;
+    $("#live-band").textContent = v.arousalProbability == null ? (v.phase === "Baseline" ? "calibrating on the resting baseline" : "not enough signal") :
+      `calibrated; uncertainty ${fmt(v.arousalUncertainty, 2)} (band ${fmt(Math.max(0, v.arousalProbability - v.arousalUncertainty / 2), 2)}–${fmt(Math.min(1, v.arousalProbability + v.arousalUncertainty / 2), 2)})`;
+    $("#live-why").textContent = (v.topContributions || []).map(c => c.text).join("; ") || "–";
+    $("#sensors").replaceChildren(...Object.entries(v.sensors || {}).map(([k, s]) => el("span", { class: `badge sensor-${s}`, title: k }, `${k.split(":").pop()}: ${s}`)));
+    $("#scene-item").textContent = v.currentItemId || "–";
+    $("#scene-intensity").textContent = fmt(v.currentIntensity, 2);
+    $("#scene-params").textContent = v.phase === "Baseline" ? "calm neutral scene (baseline)" : params(v.parameters);
+    $("#scene-context").textContent = v.context ? `${v.context.room}, ${v.context.lighting}, ${v.context.timeOfDay}, ${v.context.sound}` : "–";
+    $("#live-suds").textContent = fmt(v.suds);
+    $("#live-expectancy").textContent = fmt(v.predictedExpectancy);
+    $("#live-violation").textContent = fmt(v.lastViolation);
+    $("#resume").disabled = !v.stopped;
+    $("#release-hold").disabled = !v.holdActive;
+    $("#estop").disabled = v.stopped;
+    renderProposals(v.pending || []);
+    if (v.elapsed > lastT + 0.9 && (v.heartRateBpm != null || v.skinConductance != null || v.arousalProbability != null)) {
+      lastT = v.elapsed;
+      series[0].push(v.elapsed / 60); series[1].push(v.heartRateBpm); series[2].push(v.skinConductance); series[3].push(v.arousalProbability);
+      if (series[0].length > 3600) for (const s of series) s.shift();
+      chart.setData(series);
+    }
+  }
+
+  let shownProposals = "";
+  function renderProposals(pending) {
+    const key = pending.map(p => p.proposal.id + p.status).join("|");
+    if (key === shownProposals) {   // only the countdowns change
+      for (const p of pending) { const c = document.querySelector(`[data-proposal="${p.proposal.id}"] .countdown`); if (c && p.appliesInSeconds != null) c.textContent = `applies in ${fmt(p.appliesInSeconds)} s unless vetoed`; }
+      return;
+    }
+    shownProposals = key;
+    if (pending.length === 0) { $("#proposals").replaceChildren(el("p", { class: "hint" }, "No proposal waiting.")); return; }
+    $("#proposals").replaceChildren(...pending.map(({ proposal: p, status, appliesInSeconds }) => {
+      const edit = el("div", { class: "edit", hidden: "" }, ...Object.entries(p.parameters || {}).map(([k, v]) =>
+        el("label", {}, k, el("input", { type: "number", step: "any", value: v, "data-param": k }))));
+      const card = el("div", { class: "proposal-card", "data-proposal": p.id, role: "group", "aria-label": `proposal ${p.id}` },
+        el("h4", {}, `${p.action}${p.itemId ? " → " + p.itemId : ""}`),
+        el("div", {}, `${params(p.parameters)}; intensity ${fmt(p.intensityBefore, 2)} → ${fmt(p.intensityAfter, 2)}; confidence ${fmt(p.confidence, 2)}`),
+        el("ul", {}, ...(p.reasons || []).map(r => el("li", {}, `${r.kind}: ${r.text}`))),
+        status === "Scheduled" ? el("div", { class: "countdown" }, `applies in ${fmt(appliesInSeconds)} s unless vetoed`) : el("div", { class: "hint" }, "waiting for your decision"),
+        edit,
+        el("button", { type: "button", class: "primary approve", onclick: () => decide("Approve", p.id, collect(edit)) }, edit.hidden === false ? "Approve edited" : "Approve"),
+        el("button", { type: "button", class: "edit-btn", onclick: () => { edit.hidden = !edit.hidden; } }, "Edit"),
+        status === "Scheduled" ? el("button", { type: "button", class: "veto", onclick: () => decide("Veto", p.id) }, "Veto")
+          : el("button", { type: "button", class: "reject", onclick: () => decide("Reject", p.id, "rejected in the console") }, "Reject"));
+      return card;
+    }));
+  }
+  const collect = (edit) => edit.hidden ? null : Object.fromEntries([...edit.querySelectorAll("input")].map(i => [i.dataset.param, Number(i.value)]));
+
+  async function decide(method, proposalId, extra) {
+    try {
+      if (method === "Veto") await hub.invoke("Veto", sessionId, proposalId);
+      else await hub.invoke(method, sessionId, proposalId, extra ?? null);
+    } catch (e) { addAlert({ id: "err-" + Date.now(), kind: "error", text: e.message, critical: false }); }
+  }
+
+  function addEvent(e) {
+    const li = el("li", { class: `ev-${e.kind}` }, `${e.at} ${e.kind}: ${e.text}`);
+    $("#events").prepend(li);
+    while ($("#events").children.length > 200) $("#events").lastChild.remove();
+  }
+
+  function addAlert(a) {
+    if (alerts.has(a.id)) return;
+    alerts.set(a.id, a);
+    const box = el("div", { class: `alert ${a.critical ? "critical" : "info"}`, role: "alert", "data-alert": a.id, "data-kind": a.kind },
+      el("span", {}, `${a.critical ? "⚠ " : ""}${a.text}`),
+      el("button", { type: "button", class: "ack", onclick: async () => {
+        try { if (!["conn", "error"].includes(a.kind) && !a.id.startsWith("err-")) await hub.invoke("AcknowledgeAlert", sessionId, a.id); box.remove(); alerts.delete(a.id); }
+        catch (e) { box.querySelector("span").textContent += ` (${e.message})`; }
+      } }, "Acknowledge"));
+    $("#alerts").prepend(box);
+  }
+
+  function fillOverride() {
+    const items = (patient.hierarchy.items || []);
+    $("#ov-item").replaceChildren(...items.map(i => el("option", { value: i.id }, `${i.id}: ${i.label || ""}`)));
+    const fill = () => {
+      const item = items.find(i => i.id === $("#ov-item").value);
+      const sc = scenarios.find(s => s.id === item.scenario);
+      $("#ov-params").replaceChildren(...(sc ? sc.parameters : []).map(p => el("label", {}, `${p.name} (${p.unit}, ${p.min}–${p.max})`,
+        el("input", { type: "number", step: p.isSwitch ? "1" : "any", min: p.min, max: p.max, value: item.parameters[p.name] ?? p.default, "data-param": p.name }))));
+    };
+    $("#ov-item").onchange = fill;
+    fill();
+  }
+  $("#override").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    $("#ov-error").textContent = "";
+    const pars = Object.fromEntries([...$("#ov-params").querySelectorAll("input")].map(i => [i.dataset.param, Number(i.value)]));
+    try { await hub.invoke("Override", sessionId, $("#ov-item").value, pars, null, $("#ov-why").value); }
+    catch (e) { $("#ov-error").textContent = e.message; }
+  });
+  $("#estop").addEventListener("click", async () => { await hub.invoke("EmergencyStop", sessionId, "emergency stop pressed in the console"); });
+  $("#resume").addEventListener("click", async () => { await hub.invoke("Resume", sessionId, "resumed in the console"); });
+  $("#release-hold").addEventListener("click", async () => { await hub.invoke("ReleaseHold", sessionId, "released in the console after checking the patient"); });
+  $("#end-session").addEventListener("click", async () => {
+    if (!confirm("End the session?")) return;
+    await api(`/api/sessions/${sessionId}/end`, { method: "POST" });
+    stopLive();
+    location.hash = `#/report/${sessionId}`;
+  });
+  window.addEventListener("resize", () => { if (chart) chart.setSize({ width: Math.max(320, $("#chart").clientWidth), height: 260 }); });
+
+  // ------------------------------------------------------------------------------------------ report
+  async function report(id) {
+    show("report");
+    stopLive();
+    $("#report-id").textContent = id;
+    const r = await api(`/api/sessions/${id}/report`);
+    const rows = [["Patient", r.patientId], ["State", r.state], ["Duration", `${fmt(r.durationSeconds / 60, 1)} min`], ["Proposals", r.proposals],
+      ["Applied", r.applied], ["Rejected", r.rejected], ["Vetoed", r.vetoed], ["Overrides", r.overrides], ["Safety events", r.safetyEvents],
+      ["Alerts", r.alerts], ["Peak SUDS", fmt(r.peakSuds)], ["Mean arousal", fmt(r.meanArousal, 2)], ["Peak heart rate", fmt(r.peakHeartRate)]];
+    $("#report-summary").replaceChildren(...rows.map(([k, v]) => el("tr", {}, el("th", { scope: "row" }, k), el("td", {}, String(v)))));
+    $("#report-png").src = `/api/sessions/${id}/report.png?t=${Date.now()}`;
+    $("#report-download-png").href = `/api/sessions/${id}/report.png`;
+    $("#report-download-zip").href = `/api/sessions/${id}/export`;
+    $("#report-steps").replaceChildren(...(r.steps || []).map(s => el("li", {}, `${fmt(s.at / 60, 1)} min ${s.kind}${s.itemId ? " " + s.itemId : ""}: ${s.reason}`)));
+    if (r.nextSessionPlan) {
+      const p = r.nextSessionPlan;
+      $("#report-plan").replaceChildren(el("ol", {}, ...(p.trials || []).map(t => el("li", {},
+          `${t.itemId} in ${t.context ? [t.context.room, t.context.lighting, t.context.timeOfDay, t.context.sound].join("/") : "the same context"}` +
+          `, after a pause of ${t.interTrialInterval}; expected violation ${fmt(t.expectedViolation)}`))),
+        el("ul", {}, ...(p.reasons || []).map(x => el("li", {}, x.text))));
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------ routing
+  async function route() {
+    const h = location.hash || "#/";
+    const me = await api("/api/auth/me");
+    if (!me.authenticated) { show("login"); return; }
+    $("#who").textContent = `${me.userName} (${me.role})`;
+    let m;
+    if ((m = h.match(/^#\/live\/(.+)$/))) await live(decodeURIComponent(m[1]));
+    else if ((m = h.match(/^#\/report\/(.+)$/))) await report(decodeURIComponent(m[1]));
+    else await home();
+  }
+  window.addEventListener("hashchange", route);
+  route();
+})();
