@@ -136,4 +136,57 @@ public class ConsoleBrowserTests
         Assert.True(consoleErrors.Count == 0, string.Join("\n", consoleErrors));
         await device.DisposeAsync();
     }
+
+    [ChromiumFact]
+    public async Task Patients_hierarchies_and_rules_are_validated_in_the_browser()
+    {
+        await using var s = await TestServer.StartAsync();
+        var t = await s.LoginAsync();
+        await s.CreateSessionAsync(t, start: false, patientId: "P-first");
+        var shots = Path.Combine(AppContext.BaseDirectory, "console-screenshots");
+        Directory.CreateDirectory(shots);
+        using var pw = await Playwright.CreateAsync();
+        await using var browser = await pw.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumFactAttribute.Path, Headless = true,
+            Args = new[] { "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run" },
+        });
+        // A tablet in portrait.
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 768, Height = 1024 } });
+        await page.GotoAsync(s.BaseUrl + "/console/");
+        await page.GetByLabel("User name").FillAsync(TestServer.AdminUser);
+        await page.GetByLabel("Password").FillAsync(TestServer.AdminPassword);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#patients")).ToContainTextAsync("P-first");
+
+        // A hierarchy with an unknown scenario: the engine's error names the field.
+        var hierarchy = page.GetByLabel("Hierarchy (steps from least to most feared; scenario parameters follow the scenario schema)");
+        string good = await hierarchy.InputValueAsync();
+        await page.GetByLabel("Pseudonym (never a name or record number)").FillAsync("P-second");
+        await hierarchy.FillAsync(good.Replace("\"heights\"", "\"sharks\""));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save patient" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#np-error")).ToContainTextAsync("sharks");
+        await hierarchy.FillAsync(good);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save patient" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#patients")).ToContainTextAsync("P-second");
+
+        // The rule file: the shipped rules check as valid; a broken one gives the engine's error with its line.
+        await page.Locator("#ns-rules-box summary").ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Check rules" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#ns-rules-result")).ToContainTextAsync("Valid");
+        var rules = page.GetByLabel("Rule file (JSON with comments)");
+        string text = await rules.InputValueAsync();
+        int at = text.IndexOf("\"then\"", StringComparison.Ordinal);
+        Assert.True(at > 0);
+        int valueStart = text.IndexOf('"', text.IndexOf(':', at) + 1);
+        int valueEnd = text.IndexOf('"', valueStart + 1);
+        await rules.FillAsync(text[..(valueStart + 1)] + "jump_off" + text[valueEnd..]);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Check rules" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#ns-rules-result")).ToContainTextAsync("jump_off");
+        await Assertions.Expect(page.Locator("#ns-rules-result")).ToContainTextAsync("line");
+        // A session cannot be created with it.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create session" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#ns-error")).ToContainTextAsync("jump_off");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(shots, "10-tablet-home.png"), FullPage = true });
+    }
 }

@@ -84,11 +84,14 @@ public sealed class RuleSet
     }
 
     /// <summary>The shipped default rule set (see docs/exposure.md).</summary>
-    public static RuleSet Default()
+    public static RuleSet Default() => Parse(DefaultText(), "default-rules.json");
+
+    /// <summary>The text of the shipped rule file (JSON with comments), e.g. as the starting point of an editor.</summary>
+    public static string DefaultText()
     {
         using var s = typeof(RuleSet).Assembly.GetManifestResourceStream("OpenVret.Exposure.default-rules.json")!;
         using var r = new StreamReader(s);
-        return Parse(r.ReadToEnd(), "default-rules.json");
+        return r.ReadToEnd();
     }
 
     public static RuleSet Parse(string text, string source)

@@ -21,7 +21,9 @@ public sealed record UserInfo(int Id, string UserName, string Role);
 public sealed record CreateUserRequest(string UserName, string Password, string Role);
 public sealed record PatientInput(string? Id, string? Site, JsonElement Hierarchy, string? Notes);
 public sealed record PatientView(string Id, string Site, string Notes, JsonElement Hierarchy, DateTimeOffset CreatedAt);
-public sealed record CreateSessionRequest(string PatientId, string? Scheduler, string? Mode, double? BaselineSeconds, int? Seed, int? SessionNumber);
+public sealed record CreateSessionRequest(string PatientId, string? Scheduler, string? Mode, double? BaselineSeconds, int? Seed, int? SessionNumber, string? Rules = null);
+public sealed record RulesText(string Text);
+public sealed record RulesCheck(bool Valid, IReadOnlyList<string> Rules, string? Error, string? Field, int? Line);
 public sealed record SessionView(string Id, string PatientId, int SessionNumber, string Scheduler, string Mode, double BaselineSeconds, string State,
     DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? EndedAt, LiveView? Live);
 public sealed record PairingCode(string SessionId, string Code, DateTimeOffset ExpiresAt);
@@ -150,7 +152,7 @@ public static class RestApi
         therapist.MapPost("/sessions", async (CreateSessionRequest req, ClaimsPrincipal u, DbFactory db, StoreWriter store, ServerOptions options, TimeProvider clock) =>
         {
             string scheduler = req.Scheduler ?? "inhibitory", mode = req.Mode ?? "suggest";
-            try { Schedulers.Create(scheduler); SessionHost.ParseMode(mode); }
+            try { Schedulers.Create(scheduler); SessionHost.ParseMode(mode); if (req.Rules is not null) OpenVret.Exposure.Rules.RuleSet.Parse(req.Rules, "rules"); }
             catch (ExposureInputException e) { return Problem(e.Field, e.Value, e.Message); }
             double baseline = req.BaselineSeconds ?? options.BaselineSeconds;
             if (!(baseline >= SessionPipeline.WindowSeconds && baseline <= 1800))
@@ -164,6 +166,7 @@ public static class RestApi
                 BaselineSeconds = baseline, SessionNumber = req.SessionNumber ?? 1, State = SessionState.Created, CreatedAt = clock.GetUtcNow(),
                 PairingCodeHash = Secrets.Hash(code), PairingExpiresAt = clock.GetUtcNow().AddMinutes(options.PairingMinutes),
                 CreatedByUserId = int.Parse(u.FindFirstValue(ClaimTypes.NameIdentifier)!, CultureInfo.InvariantCulture),
+                RulesText = req.Rules,
             };
             ctx.Sessions.Add(s);
             await ctx.SaveChangesAsync();
@@ -290,6 +293,19 @@ public static class RestApi
             using var gen = new QRCoder.QRCodeGenerator();
             using var data = gen.CreateQrCode(payload, QRCoder.QRCodeGenerator.ECCLevel.M);
             return Results.Text(new QRCoder.SvgQRCode(data).GetGraphic(6), "image/svg+xml");
+        });
+
+        therapist.MapGet("/rules/default", () => Results.Ok(new RulesText(OpenVret.Exposure.Rules.RuleSet.DefaultText())));
+
+        // Checks a rule file exactly as a session would load it: the exposure engine's error names the field and line.
+        therapist.MapPost("/rules/validate", (RulesText body) =>
+        {
+            try
+            {
+                var rules = OpenVret.Exposure.Rules.RuleSet.Parse(body.Text ?? "", "rules");
+                return Results.Ok(new RulesCheck(true, rules.Rules.Select(r => $"{r.Id}: when {string.Join(" and ", r.When)} then {r.Then}").ToList(), null, null, null));
+            }
+            catch (ExposureInputException e) { return Results.Ok(new RulesCheck(false, Array.Empty<string>(), e.Message, e.Field, e.Line)); }
         });
 
         therapist.MapGet("/scenarios", () => Results.Ok(OpenVret.Exposure.Domain.ScenarioCatalog.All.Select(s => new

@@ -45,6 +45,8 @@ public sealed class SessionRecord
     /// <summary>Baseline feature medians once calibrated (JSON), so a restarted server resumes personalised.</summary>
     public string? BaselineJson { get; set; }
     public int CreatedByUserId { get; set; }
+    /// <summary>The session's rule file (JSON with comments) when it is not the shipped default.</summary>
+    public string? RulesText { get; set; }
     /// <summary>"live", or "replay" for a recording replayed through the pipeline (its clock is the recording's time).</summary>
     public string Source { get; set; } = "live";
 }

@@ -53,7 +53,8 @@ public sealed class SessionHost(DbFactory db, StoreWriter store, ISessionSink si
         if (s.State != SessionState.Created) throw new ExposureInputException("sessionId", sessionId, $"is {s.State}; only a created session can start");
         var patient = await ctx.Patients.FindAsync(s.PatientId) ?? throw new ExposureInputException("patientId", s.PatientId, "no such patient");
         var started = clock.GetUtcNow();
-        var setup = new SessionSetup(s.Id, ExposureFiles.ParsePatient(patient.HierarchyJson, $"patient {patient.Id}"), s.Scheduler, ParseMode(s.Mode), s.Seed, s.BaselineSeconds, s.SessionNumber);
+        var setup = new SessionSetup(s.Id, ExposureFiles.ParsePatient(patient.HierarchyJson, $"patient {patient.Id}"), s.Scheduler, ParseMode(s.Mode), s.Seed, s.BaselineSeconds, s.SessionNumber,
+            RulesText: s.RulesText);
         var a = new SessionActor(setup, s.PatientId, started, Model, store, sink, clock, metrics);
         if (!_actors.TryAdd(s.Id, a)) throw new ExposureInputException("sessionId", sessionId, "is already running");
         await store.Run(async d =>
@@ -88,7 +89,8 @@ public sealed class SessionHost(DbFactory db, StoreWriter store, ISessionSink si
         if (channels.Count == 0) throw new ExposureInputException("recording", recording.Source, "no channel the pipeline can use");
         var started = clock.GetUtcNow();
         var replayClock = new ManualTimeProvider(started);
-        var setup = new SessionSetup(s.Id, ExposureFiles.ParsePatient(patient.HierarchyJson, $"patient {patient.Id}"), s.Scheduler, ParseMode(s.Mode), s.Seed, s.BaselineSeconds, s.SessionNumber);
+        var setup = new SessionSetup(s.Id, ExposureFiles.ParsePatient(patient.HierarchyJson, $"patient {patient.Id}"), s.Scheduler, ParseMode(s.Mode), s.Seed, s.BaselineSeconds, s.SessionNumber,
+            RulesText: s.RulesText);
         var a = new SessionActor(setup, s.PatientId, started, Model, store, sink, replayClock, metrics);
         if (!_actors.TryAdd(s.Id, a)) throw new ExposureInputException("sessionId", sessionId, "is already running");
         string deviceId = "D-replay-" + Security.Secrets.NewToken()[..6];
@@ -229,7 +231,7 @@ public sealed class SessionHost(DbFactory db, StoreWriter store, ISessionSink si
                 double resumeAt = (clock.GetUtcNow() - started).TotalSeconds;
                 var setup = new SessionSetup(s.Id, ExposureFiles.ParsePatient(patient.HierarchyJson, $"patient {patient.Id}"), s.Scheduler, ParseMode(s.Mode), s.Seed,
                     s.BaselineSeconds, s.SessionNumber, ResumeItemId: item ?? ExposureFiles.ParsePatient(patient.HierarchyJson, "").Hierarchy.Items[0].Id,
-                    HighestItemId: highest, Baseline: baseline, ResumeAtSeconds: resumeAt);
+                    HighestItemId: highest, Baseline: baseline, ResumeAtSeconds: resumeAt, RulesText: s.RulesText);
                 var a = new SessionActor(setup, s.PatientId, started, Model, store, sink, clock, metrics);
                 _actors[s.Id] = a;
                 metrics.SessionStarted();

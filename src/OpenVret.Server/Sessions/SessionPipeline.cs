@@ -27,7 +27,9 @@ public sealed record SessionSetup(
     string? ResumeItemId = null,
     string? HighestItemId = null,
     IReadOnlyDictionary<string, double>? Baseline = null,
-    double ResumeAtSeconds = 0);
+    double ResumeAtSeconds = 0,
+    // The session's rule file; null = the shipped default rules.
+    string? RulesText = null);
 
 /// <summary>What the live view of the console shows, refreshed several times per second.</summary>
 public sealed record LiveView(
@@ -154,7 +156,8 @@ public sealed class SessionPipeline
         _now = setup.ResumeAtSeconds;
         _consoleAbsentSince = _now;
         bool resumed = setup.ResumeItemId is not null || setup.Baseline is not null;
-        Engine = new ExposureEngine(setup.Patient, Schedulers.Create(setup.SchedulerId), RuleSet.Default(), new SafetyOptions(), setup.Mode, clock,
+        Engine = new ExposureEngine(setup.Patient, Schedulers.Create(setup.SchedulerId),
+            setup.RulesText is null ? RuleSet.Default() : RuleSet.Parse(setup.RulesText, "session rules"), new SafetyOptions(), setup.Mode, clock,
             setup.Seed, TimeSpan.FromSeconds(setup.VetoSeconds), sessionNumber: setup.SessionNumber,
             startItemId: setup.ResumeItemId, highestItemReachedId: setup.HighestItemId);
         HighestItemId = setup.HighestItemId ?? Engine.CurrentItemId;

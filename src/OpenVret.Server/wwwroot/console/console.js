@@ -51,13 +51,35 @@
       el("td", {}, s.state === "Running" ? el("a", { href: `#/live/${s.id}`, class: "watch" }, "Watch") : "",
         " ", s.state !== "Created" ? el("a", { href: `#/report/${s.id}`, class: "report" }, "Report") : ""))));
     $("#ns-patient").replaceChildren(...patients.map(p => el("option", { value: p.id }, `${p.id} (${p.site})`)));
-    $("#patients").replaceChildren(...patients.map(p => el("li", {}, `${p.id} — ${p.notes || "no notes"}; ${(p.hierarchy.items || []).length} hierarchy steps`)));
+    $("#patients").replaceChildren(...patients.map(p => el("li", {}, `${p.id} (${p.site}) — ${p.notes || "no notes"}; ${(p.hierarchy.items || []).length} hierarchy steps: ` +
+      (p.hierarchy.items || []).map(i => i.label || i.id).join(" → "))));
+    if (!$("#np-hierarchy").value) $("#np-hierarchy").value = JSON.stringify({ heartRateLimitBpm: 150, items: patients.length ? patients[0].hierarchy.items : [] }, null, 2);
+    if (!$("#ns-rules").value) { defaultRules = (await api("/api/rules/default")).text; $("#ns-rules").value = defaultRules; }
   }
+  let defaultRules = "";
+  $("#new-patient").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    $("#np-error").textContent = "";
+    let hierarchy;
+    try { hierarchy = JSON.parse($("#np-hierarchy").value); } catch (e) { $("#np-error").textContent = `hierarchy: not valid JSON (${e.message})`; return; }
+    try {
+      await api("/api/patients", { method: "POST", body: JSON.stringify({ id: $("#np-id").value || null, site: $("#np-site").value, notes: $("#np-notes").value, hierarchy }) });
+      $("#np-id").value = ""; $("#np-notes").value = "";
+      await home();
+    } catch (e) { $("#np-error").textContent = e.message; }
+  });
+  $("#ns-rules-check").addEventListener("click", async () => {
+    const r = await api("/api/rules/validate", { method: "POST", body: JSON.stringify({ text: $("#ns-rules").value }) });
+    $("#ns-rules-result").replaceChildren(r.valid
+      ? el("div", { class: "ok" }, `Valid: ${r.rules.length} rules.`, el("ul", {}, ...r.rules.map(x => el("li", {}, x))))
+      : el("div", { class: "error" }, `Not valid${r.line ? ` (line ${r.line})` : ""}: ${r.error}`));
+  });
   $("#new-session").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     $("#ns-error").textContent = "";
     try {
-      const r = await api("/api/sessions", { method: "POST", body: JSON.stringify({ patientId: $("#ns-patient").value, scheduler: $("#ns-scheduler").value, mode: $("#ns-mode").value, baselineSeconds: Number($("#ns-baseline").value) }) });
+      const r = await api("/api/sessions", { method: "POST", body: JSON.stringify({ patientId: $("#ns-patient").value, scheduler: $("#ns-scheduler").value, mode: $("#ns-mode").value, baselineSeconds: Number($("#ns-baseline").value),
+        rules: $("#ns-rules").value && $("#ns-rules").value !== defaultRules ? $("#ns-rules").value : null }) });
       createdSession = r.session.id;
       $("#pairing").hidden = false;
       $("#pairing-code").textContent = r.pairing.code;

@@ -245,6 +245,9 @@ namespace OpenVret.Server.Data.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<string>("RulesText")
+                        .HasColumnType("text");
+
                     b.Property<string>("Scheduler")
                         .IsRequired()
                         .HasColumnType("text");

@@ -236,6 +236,9 @@ namespace OpenVret.Server.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("RulesText")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Scheduler")
                         .IsRequired()
                         .HasColumnType("TEXT");
