@@ -132,6 +132,9 @@ public class ConsoleBrowserTests
         await Assertions.Expect(page.Locator("#report-png")).ToHaveJSPropertyAsync("complete", true);
         Assert.True(await page.Locator("#report-png").EvaluateAsync<int>("i => i.naturalWidth") > 500);
         await Assertions.Expect(page.Locator("#report-plan")).ToContainTextAsync("retrieval", new() { IgnoreCase = true });
+        // The report prints to PDF (what the "Print or save as PDF" button gives the therapist).
+        var pdf = await page.PdfAsync();
+        Assert.True(pdf.Length > 10_000 && System.Text.Encoding.ASCII.GetString(pdf, 0, 5) == "%PDF-");
         await Shot("08-report");
         Assert.True(consoleErrors.Count == 0, string.Join("\n", consoleErrors));
         await device.DisposeAsync();
@@ -188,5 +191,31 @@ public class ConsoleBrowserTests
         await page.GetByRole(AriaRole.Button, new() { Name = "Create session" }).ClickAsync();
         await Assertions.Expect(page.Locator("#ns-error")).ToContainTextAsync("jump_off");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(shots, "10-tablet-home.png"), FullPage = true });
+    }
+
+    [ChromiumFact]
+    public async Task The_demo_is_live_in_the_console_with_the_printed_credentials()
+    {
+        await using var s = await TestServer.StartAsync(settings: new()
+        {
+            ["OpenVret:Demo"] = "true", ["OpenVret:DemoPassword"] = "demo-password-123", ["OpenVret:AdminUser"] = null, ["OpenVret:AdminPassword"] = null,
+        });
+        using var pw = await Playwright.CreateAsync();
+        await using var browser = await pw.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumFactAttribute.Path, Headless = true,
+            Args = new[] { "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run" },
+        });
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 800 } });
+        await page.GotoAsync(s.BaseUrl);
+        await page.GetByLabel("User name").FillAsync("demo");
+        await page.GetByLabel("Password").FillAsync("demo-password-123");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
+        await page.Locator("a.watch").First.ClickAsync(new() { Timeout = 15_000 });
+        await Assertions.Expect(page.Locator("#live-phase")).ToHaveTextAsync("Baseline");
+        await Assertions.Expect(page.Locator("#sensors .sensor-Good")).ToHaveCountAsync(5);
+        string first = await page.Locator("#live-baseline").InnerTextAsync();
+        await Assertions.Expect(page.Locator("#live-baseline")).Not.ToHaveTextAsync(first, new() { Timeout = 5_000 });
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(AppContext.BaseDirectory, "console-screenshots", "09-demo.png") });
     }
 }

@@ -367,7 +367,8 @@ public static class RestApi
         });
     }
 
-    private static PatientView ToView(PatientRecord p) => new(p.Id, p.Site, p.Notes, JsonDocument.Parse(p.HierarchyJson).RootElement, p.CreatedAt);
+    private static readonly JsonDocumentOptions Lenient = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
+    private static PatientView ToView(PatientRecord p) => new(p.Id, p.Site, p.Notes, JsonDocument.Parse(p.HierarchyJson, Lenient).RootElement, p.CreatedAt);
 
     private static SessionView ToView(SessionRecord s, LiveView? live) =>
         new(s.Id, s.PatientId, s.SessionNumber, s.Scheduler, s.Mode, s.BaselineSeconds, s.State.ToString(), s.CreatedAt, s.StartedAt, s.EndedAt, live);

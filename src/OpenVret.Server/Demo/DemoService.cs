@@ -64,7 +64,9 @@ public sealed class DemoService(DbFactory db, SessionHost host, StoreWriter stor
         }
         if (await ctx.Patients.FindAsync(new object[] { PatientId }, ct) is null)
         {
-            var json = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "demo", "heights-hierarchy.json"), ct);
+            // Stored as plain JSON (the sample file has comments).
+            var json = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "demo", "heights-hierarchy.json"), ct),
+                documentOptions: new System.Text.Json.JsonDocumentOptions { CommentHandling = System.Text.Json.JsonCommentHandling.Skip })!.ToJsonString();
             ctx.Patients.Add(new PatientRecord { Id = PatientId, Site = "demo", HierarchyJson = json, Notes = "Demo patient (simulated); fear of heights.", CreatedAt = clock.GetUtcNow() });
             await ctx.SaveChangesAsync(ct);
         }

@@ -41,20 +41,25 @@
   $("#logout").addEventListener("click", async () => { await api("/api/auth/logout", { method: "POST" }); stopLive(); show("login"); });
 
   // ------------------------------------------------------------------------------------------ home
-  let createdSession = null;
+  let createdSession = null, homeTimer = null;
   async function home() {
     show("home");
-    const [sessions, patients] = await Promise.all([api("/api/sessions"), api("/api/patients")]);
-    const tbody = $("#sessions tbody");
-    tbody.replaceChildren(...sessions.map(s => el("tr", { "data-session-id": s.id },
-      el("td", {}, s.id), el("td", {}, s.patientId), el("td", {}, s.mode), el("td", {}, s.state),
-      el("td", {}, s.state === "Running" ? el("a", { href: `#/live/${s.id}`, class: "watch" }, "Watch") : "",
-        " ", s.state !== "Created" ? el("a", { href: `#/report/${s.id}`, class: "report" }, "Report") : ""))));
+    clearInterval(homeTimer);
+    // The list refreshes itself, so a session that starts (e.g. the demo) appears without reloading.
+    homeTimer = setInterval(() => { if (!$("#view-home").hidden) refreshSessions().catch(() => {}); else clearInterval(homeTimer); }, 3000);
+    const [, patients] = await Promise.all([refreshSessions(), api("/api/patients")]);
     $("#ns-patient").replaceChildren(...patients.map(p => el("option", { value: p.id }, `${p.id} (${p.site})`)));
     $("#patients").replaceChildren(...patients.map(p => el("li", {}, `${p.id} (${p.site}) — ${p.notes || "no notes"}; ${(p.hierarchy.items || []).length} hierarchy steps: ` +
       (p.hierarchy.items || []).map(i => i.label || i.id).join(" → "))));
     if (!$("#np-hierarchy").value) $("#np-hierarchy").value = JSON.stringify({ heartRateLimitBpm: 150, items: patients.length ? patients[0].hierarchy.items : [] }, null, 2);
     if (!$("#ns-rules").value) { defaultRules = (await api("/api/rules/default")).text; $("#ns-rules").value = defaultRules; }
+  }
+  async function refreshSessions() {
+    const sessions = await api("/api/sessions");
+    $("#sessions tbody").replaceChildren(...sessions.map(s => el("tr", { "data-session-id": s.id },
+      el("td", {}, s.id), el("td", {}, s.patientId), el("td", {}, s.mode), el("td", {}, s.state),
+      el("td", {}, s.state === "Running" ? el("a", { href: `#/live/${s.id}`, class: "watch" }, "Watch") : "",
+        " ", s.state !== "Created" ? el("a", { href: `#/report/${s.id}`, class: "report" }, "Report") : ""))));
   }
   let defaultRules = "";
   $("#new-patient").addEventListener("submit", async (ev) => {
@@ -275,6 +280,8 @@
         el("ul", {}, ...(p.reasons || []).map(x => el("li", {}, x.text))));
     }
   }
+
+  $("#report-print").addEventListener("click", () => window.print());
 
   // ------------------------------------------------------------------------------------------ routing
   async function route() {
