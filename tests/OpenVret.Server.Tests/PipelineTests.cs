@@ -304,3 +304,43 @@ public class SilentDeviceTests
         Assert.DoesNotContain(run.Alerts, a => a.Kind == "sensor_lost" && a.Text.Contains("bvp"));
     }
 }
+
+public class SupervisedAutoTests
+{
+    [Fact]
+    public void A_scheduled_proposal_counts_down_and_a_veto_stops_it()
+    {
+        var run = new PipelineTests.Run(OpenVret.Exposure.Session.EngineMode.SupervisedAuto);
+        run.Stream(90);
+        long seq = 0;
+        run.Event(ClientEventKind.Suds, 15, seq++);
+        run.Event(ClientEventKind.ExpectancyBefore, 70, seq++);
+        run.Event(ClientEventKind.OutcomeAfter, 5, seq++);
+        var scheduled = Assert.Single(run.Pipeline.View().Pending);
+        Assert.Equal(OpenVret.Exposure.Session.ProposalStatus.Scheduled, scheduled.Status);
+        Assert.InRange(scheduled.AppliesInSeconds!.Value, 9, 10.01);
+        run.Stream(4);
+        Assert.InRange(run.Pipeline.View().Pending.Single().AppliesInSeconds!.Value, 5, 6.5);
+        run.Pipeline.Veto("user:1", scheduled.Proposal.Id, run.New());
+        run.Stream(10);
+        Assert.Empty(run.Pipeline.View().Pending);
+        Assert.Equal("h1", run.Pipeline.CurrentItemId);
+        Assert.Contains(run.Audit, a => a.Action == "veto");
+        Assert.Contains(run.Events, e => e.Kind == "vetoed");
+    }
+
+    [Fact]
+    public void Without_a_veto_it_applies_when_the_window_closes()
+    {
+        var run = new PipelineTests.Run(OpenVret.Exposure.Session.EngineMode.SupervisedAuto);
+        run.Stream(90);
+        long seq = 0;
+        run.Event(ClientEventKind.Suds, 15, seq++);
+        run.Event(ClientEventKind.ExpectancyBefore, 70, seq++);
+        run.Event(ClientEventKind.OutcomeAfter, 5, seq++);
+        int commands = run.Scene.Count();
+        run.Stream(11);
+        Assert.Equal("h2", run.Pipeline.CurrentItemId);
+        Assert.Contains(run.Scene.Skip(commands), c => c.Kind == SceneCommandKind.SetScene && c.Parameters!["floor_height_m"] == 15);
+    }
+}

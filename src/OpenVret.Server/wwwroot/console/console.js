@@ -98,7 +98,7 @@
   });
 
   // ------------------------------------------------------------------------------------------ live
-  let hub = null, sessionId = null, chart = null, series = [[], [], [], []], lastT = -1, patient = null, scenarios = [], lastView = null;
+  let hub = null, sessionId = null, chart = null, series = [[], [], [], [], [], []], lastT = -1, patient = null, scenarios = [], lastView = null;
   const alerts = new Map();
 
   function stopLive() { if (hub) { hub.stop(); hub = null; } }
@@ -108,7 +108,7 @@
     stopLive();
     sessionId = id;
     $("#live-id").textContent = id;
-    series = [[], [], [], []]; lastT = -1; alerts.clear(); $("#alerts").replaceChildren(); $("#events").replaceChildren();
+    series = [[], [], [], [], [], []]; lastT = -1; alerts.clear(); $("#alerts").replaceChildren(); $("#events").replaceChildren();
     const s = await api(`/api/sessions/${id}`);
     patient = await api(`/api/patients/${encodeURIComponent(s.patientId)}`);
     scenarios = await api("/api/scenarios");
@@ -135,7 +135,9 @@
       axes: [{ label: "session time (min)" }, { scale: "hr", label: "bpm" }, { scale: "scl", side: 1, label: "µS" }, { scale: "p", side: 1, show: false }],
       series: [{}, { label: "heart rate (bpm)", scale: "hr", stroke: "#c0392b", width: 2 },
         { label: "skin conductance (µS)", scale: "scl", stroke: "#0b5cad", width: 2 },
-        { label: "arousal (p)", scale: "p", stroke: "#7d3c98", width: 2 }],
+        { label: "arousal (p)", scale: "p", stroke: "#7d3c98", width: 2 },
+        { label: "SUDS / 100", scale: "p", stroke: "#d35400", width: 2, dash: [6, 4] },
+        { label: "predicted expectancy / 100", scale: "p", stroke: "#16a085", width: 1, dash: [2, 3] }],
     };
     $("#chart").replaceChildren();
     chart = new uPlot(opts, series, $("#chart"));
@@ -171,6 +173,7 @@
     if (v.elapsed > lastT + 0.9 && (v.heartRateBpm != null || v.skinConductance != null || v.arousalProbability != null)) {
       lastT = v.elapsed;
       series[0].push(v.elapsed / 60); series[1].push(v.heartRateBpm); series[2].push(v.skinConductance); series[3].push(v.arousalProbability);
+      series[4].push(v.suds == null ? null : v.suds / 100); series[5].push(v.predictedExpectancy == null ? null : v.predictedExpectancy / 100);
       if (series[0].length > 3600) for (const s of series) s.shift();
       chart.setData(series);
     }
