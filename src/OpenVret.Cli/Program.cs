@@ -20,6 +20,7 @@ namespace OpenVret.Cli
             root.Subcommands.Add(EvaluateCommand.Create());
             root.Subcommands.Add(ServerCommands.Serve());
             root.Subcommands.Add(ServerCommands.Audit());
+            root.Subcommands.Add(SimulateLiveCommand.Create());
             return root;
         }
     }

@@ -107,14 +107,11 @@ public sealed class DemoService(DbFactory db, SessionHost host, StoreWriter stor
         log.LogInformation("demo: session {Session} is live with a simulated patient device; a scripted stand-in therapist approves proposals " +
             "until you open it in the console: {Url} (log in with the demo account).", Secrets.Pseudonym("session", sessionId), _console);
 
-        var profile = Cohort.Draw(1, 11)[0];
-        var patient = new VirtualPatient(profile, 11);
-        var generator = new SignalGenerator(profile, 11, rates);
+        var patient = new PatientStream(11, rates);
         double? quietSince = null;
         var seq = new long[channels.Length];
         var sent = new long[channels.Length];
         double deviceClockStart = 5_000 + Random.Shared.NextDouble() * 1000;   // the device's own clock, unrelated to session time
-        double t = 0, arousal = 0.1, nextSuds = 60, nextTrial = 150;
         long eventSeq = 0;
         var pendingSince = new Dictionary<string, double>();
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(100), clock);
@@ -123,33 +120,21 @@ public sealed class DemoService(DbFactory db, SessionHost host, StoreWriter stor
             if (host.Find(sessionId) is null) return;   // ended
             var (phase, intensity, context, paused) = await actor.Ask((p, _) => (p.Phase, p.Engine.Snapshot.CurrentIntensity, p.Engine.CurrentContext, p.Engine.Snapshot.Paused || p.Engine.Stopped));
             bool exposed = phase == SessionPhase.Exposure && !paused;
-            t += 0.1;
-            if (Math.Abs(t - Math.Round(t)) < 1e-6)
-                arousal = patient.Step(intensity, context, 0, t / 60, 1, exposed).ArousalProbability;
-            var chunk = generator.Next(0.1, _ => arousal);
-            var acc = new double[chunk.AccX.Length];
-            for (int i = 0; i < acc.Length; i++) acc[i] = Math.Sqrt(chunk.AccX[i] * chunk.AccX[i] + chunk.AccY[i] * chunk.AccY[i] + chunk.AccZ[i] * chunk.AccZ[i]);
-            var data = new[] { chunk.Ecg, chunk.Ppg, chunk.Eda, chunk.Temperature, acc };
+            var (chunk, reports) = patient.Next(0.1, intensity, context, exposed);
+            var data = new[] { chunk.Ecg, chunk.Ppg, chunk.Eda, chunk.Temperature, PatientStream.AccelerometerMagnitude(chunk) };
+            var batches = new List<SampleBatch?>();
             for (int c = 0; c < channels.Length; c++)
             {
                 if (data[c].Length == 0) continue;
-                var batch = new SampleBatch(channels[c].Name, seq[c]++, deviceClockStart + sent[c] / channels[c].RateHz, data[c].Select(v => (float)v).ToArray());
+                batches.Add(new SampleBatch(channels[c].Name, seq[c]++, deviceClockStart + sent[c] / channels[c].RateHz, data[c].Select(v => (float)v).ToArray()));
                 sent[c] += data[c].Length;
-                var ack = await actor.IngestAsync(deviceId, batch);
+            }
+            foreach (var ack in await actor.IngestAsync(deviceId, batches))
                 if (ack.Status == BatchStatus.Rejected) log.LogWarning("demo device: batch rejected: {Error}", ack.Error);
-            }
-            if (exposed && t >= nextSuds)
+            foreach (var r in reports)
             {
-                nextSuds = t + 60;
-                double suds = patient.Step(intensity, context, 0, t / 60, 0, exposed).Suds;
-                await actor.Ask((p, o) => p.OnClientEvent(deviceId, new ClientEvent(eventSeq++, deviceClockStart + t, ClientEventKind.Suds, suds, null, null), actor.Now, o));
-            }
-            if (exposed && t >= nextTrial)
-            {
-                nextTrial = t + 150;
-                double expectancy = patient.RateExpectancy(intensity, context, 0), outcome = patient.RateOutcome(0.05);
-                await actor.Ask((p, o) => p.OnClientEvent(deviceId, new ClientEvent(eventSeq++, deviceClockStart + t, ClientEventKind.ExpectancyBefore, expectancy, null, null), actor.Now, o));
-                await actor.Ask((p, o) => p.OnClientEvent(deviceId, new ClientEvent(eventSeq++, deviceClockStart + t, ClientEventKind.OutcomeAfter, outcome, null, null), actor.Now, o));
+                var kind = r.Kind switch { "suds" => ClientEventKind.Suds, "expectancy" => ClientEventKind.ExpectancyBefore, _ => ClientEventKind.OutcomeAfter };
+                await actor.Ask((p, o) => p.OnClientEvent(deviceId, new ClientEvent(eventSeq++, deviceClockStart + patient.Time, kind, r.Value, null, null), actor.Now, o));
             }
             // The scripted stand-in therapist: approve what waits for 5 s, release holds after a quiet minute.
             // It steps back while a real therapist watches in the console.

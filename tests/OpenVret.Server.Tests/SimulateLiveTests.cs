@@ -1,0 +1,69 @@
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using OpenVret.Cli;
+using OpenVret.Protocol;
+using OpenVret.Server.Data;
+using OpenVret.Server.Tests.Support;
+using OpenVret.Simulation;
+using Xunit;
+
+namespace OpenVret.Server.Tests;
+
+/// <summary>`openvret simulate-live`: a virtual patient streaming to a running server through the device protocol, following the scene commands.</summary>
+public class SimulateLiveTests
+{
+    [Fact]
+    public void Scene_commands_set_what_the_patient_sees()
+    {
+        var s = new SimulateLiveCommand.SceneState();
+        Assert.False(s.Exposed);
+        s.Apply(new SceneCommand(1, SceneCommandKind.SetScene, "heights", new Dictionary<string, double> { ["floor_height_m"] = 90, ["railing"] = 0, ["look_down_prompt"] = 1 },
+            new Dictionary<string, string> { ["room"] = "street" }, null, "test"));
+        Assert.True(s.Exposed);
+        Assert.True(s.Intensity > 0.8);
+        Assert.Equal("street", s.Context.Room);
+        s.Apply(new SceneCommand(2, SceneCommandKind.Pause, null, null, null, null, "stop"));
+        Assert.False(s.Exposed);
+        s.Apply(new SceneCommand(3, SceneCommandKind.Resume, null, null, null, null, "go"));
+        Assert.True(s.Exposed);
+        s.Apply(new SceneCommand(4, SceneCommandKind.CalmScene, null, null, null, null, "end"));
+        Assert.False(s.Exposed);
+    }
+
+    [Fact]
+    public async Task A_virtual_patient_streams_as_a_device_and_reacts_to_the_scene()
+    {
+        await using var server = await TestServer.StartAsync();
+        var t = await server.LoginAsync();
+        var session = await server.CreateSessionAsync(t, mode: "suggest", baseline: 60);
+        var scene = new SimulateLiveCommand.SceneState();
+        var patient = new PatientStream(5);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var run = SimulateLiveCommand.RunAsync(server.BaseUrl, session.Code, 5, 16, 1, TextWriter.Null, cts.Token, scene, patient);
+
+        // Baseline: the calm scene from the hello; the patient is calm.
+        await Task.Delay(4000);
+        Assert.False(scene.Exposed);
+        double calm = patient.Arousal;
+        // The therapist sets the top step by hand: the command reaches the device, and the patient's fear follows.
+        var console = await server.ConsoleConnectionAsync(t);
+        await console.InvokeAsync<object>("Watch", session.SessionId);
+        await console.InvokeAsync("Override", session.SessionId, "h5", null, null, "test: top of the hierarchy");
+        await Task.Delay(1000);
+        Assert.True(scene.Exposed);
+        Assert.True(scene.Intensity > 0.8);
+        await Task.Delay(6000);
+        Assert.True(patient.Arousal > calm + 0.2, $"arousal {calm:0.00} -> {patient.Arousal:0.00}");
+
+        Assert.Equal(0, await run);
+        await using var db = server.Services.GetRequiredService<DbFactory>().Create();
+        long stored = await db.SampleChunks.Where(c => c.SessionId == session.SessionId).SumAsync(c => (long)c.Count);
+        // 16 s of ECG 250 + BVP 64 + EDA 4 + TEMP 4 + ACC 32 Hz, every batch acknowledged once.
+        Assert.InRange(stored, (long)(16 * 354 * 0.98), (long)(16 * 354 * 1.02));
+        var ratings = await t.Http.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/sessions/{session.SessionId}/entries?kind=fault");
+        Assert.DoesNotContain(ratings.EnumerateArray(), e => e.GetProperty("name").GetString() == "batch_rejected");
+        await console.DisposeAsync();
+    }
+}
