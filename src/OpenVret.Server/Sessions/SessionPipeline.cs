@@ -120,6 +120,7 @@ public sealed class SessionPipeline
         public bool Connected;
         public double HeadAwaySince = double.NaN;
         public double LastHeadUpdate = double.NaN;
+        public double LastJumpAlert = double.NegativeInfinity;
     }
 
     private readonly SessionSetup _setup;
@@ -301,7 +302,15 @@ public sealed class SessionPipeline
         else
         {
             if (device.Clock.Observe(b.DeviceTime + duration, _now))
-                Raise(o, "clock_jump", $"The clock of device {deviceId} jumped (channel {b.Channel}, device time {b.DeviceTime:0.###} s); the clock alignment restarted.", critical: false);
+            {
+                // Every jump is recorded; the therapist is told at most once a minute per device.
+                o.Entries.Add(new EntryDraft(_now, EntryKind.Fault, "clock_jump", new { deviceId, channel = b.Channel, b.DeviceTime, jumps = device.Clock.Jumps }));
+                if (_now - device.LastJumpAlert >= 60)
+                {
+                    device.LastJumpAlert = _now;
+                    Raise(o, "clock_jump", $"The clock of device {deviceId} jumped (channel {b.Channel}, device time {b.DeviceTime:0.###} s); the clock alignment restarted.", critical: false);
+                }
+            }
             sessionStart = FeedLive(ch, b, device, o);
         }
         var bytes = new byte[b.Samples.Length * 4];
