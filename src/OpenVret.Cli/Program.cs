@@ -21,6 +21,7 @@ namespace OpenVret.Cli
             root.Subcommands.Add(ServerCommands.Serve());
             root.Subcommands.Add(ServerCommands.Audit());
             root.Subcommands.Add(SimulateLiveCommand.Create());
+            root.Subcommands.Add(DeviceReplayCommand.Create());
             return root;
         }
     }

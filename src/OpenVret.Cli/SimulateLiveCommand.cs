@@ -1,10 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Net.Http.Json;
-using System.Text.Json;
-using System.Text.Json.Serialization;
-using Microsoft.AspNetCore.SignalR.Client;
-using Microsoft.Extensions.DependencyInjection;
+using OpenVret.Client;
 using OpenVret.Exposure.Domain;
 using OpenVret.Protocol;
 using OpenVret.Simulation;
@@ -15,8 +11,8 @@ namespace OpenVret.Cli;
 /// <c>openvret simulate-live</c>: a virtual patient as a real device. It pairs with a session by its code, says
 /// hello with ECG, BVP, EDA, skin temperature and accelerometer channels, streams 100 ms batches in real time
 /// (or faster with --speed) through the device hub, follows the scene commands it receives (its fear responds
-/// to the stimulus the engine sets, pauses and calm scenes), reports SUDS and expectancy ratings, and keeps
-/// every unacknowledged batch to resend after a reconnect.
+/// to the stimulus the engine sets, pauses and calm scenes) and reports SUDS and expectancy ratings. The
+/// connection, acknowledgements and resends after a reconnect are the client SDK's (<see cref="DeviceClient"/>).
 /// </summary>
 public static class SimulateLiveCommand
 {
@@ -66,11 +62,9 @@ public static class SimulateLiveCommand
         SceneState? sceneState = null, PatientStream? patientStream = null)
     {
         if (!(speed > 0 && speed <= 100)) { Console.Error.WriteLine($"error: speed = {speed}: between 0 and 100"); return 2; }
-        var json = new JsonSerializerOptions(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
-        using var http = new HttpClient { BaseAddress = new Uri(server) };
-        var r = await http.PostAsJsonAsync("/api/pair", new PairingRequest(code, $"simulated patient (seed {seed})", DeviceRole.SensorAndVr), json, ct);
-        if (!r.IsSuccessStatusCode) { Console.Error.WriteLine($"error: code = {code}: pairing refused ({(int)r.StatusCode} {await r.Content.ReadAsStringAsync(ct)})"); return 2; }
-        var pairing = (await r.Content.ReadFromJsonAsync<PairingResult>(json, ct))!;
+        PairingResult pairing;
+        try { pairing = await DeviceClient.PairAsync(new Uri(server), code, $"simulated patient (seed {seed})", DeviceRole.SensorAndVr, ct); }
+        catch (Exception e) when (e is InvalidOperationException or HttpRequestException) { Console.Error.WriteLine($"error: code = {code}: {e.Message}"); return 2; }
         var patient = patientStream ?? new PatientStream(seed);
         var rates = patient.Rates;
         var channels = new List<ChannelDeclaration>
@@ -79,32 +73,20 @@ public static class SimulateLiveCommand
             new("temp", ChannelKind.SkinTemperature, rates.Temperature, "degC"), new("acc", ChannelKind.Accelerometer, rates.Accelerometer, "g"),
         };
         var scene = sceneState ?? new SceneState();
-        bool ended = false;
-        HubConnection? hub = null;
-        async Task Connect()
-        {
-            hub = new HubConnectionBuilder().WithUrl(new Uri(new Uri(server), ProtocolVersion.DeviceHubPath), o => o.AccessTokenProvider = () => Task.FromResult<string?>(pairing.DeviceToken))
-                .AddMessagePackProtocol().Build();
-            hub.On<SceneCommand>(DeviceClientMethods.Command, c => { lock (scene) scene.Apply(c); output.WriteLine($"scene: {c.Kind} {c.ScenarioId} ({c.Reason})"); });
-            hub.On<DeviceNotice>(DeviceClientMethods.Notice, n => { if (n.Code == "session_ended") ended = true; output.WriteLine($"notice: {n.Text}"); });
-            await hub.StartAsync(ct);
-            var ack = await hub.InvokeAsync<HelloAck>("Hello", new DeviceHello(ProtocolVersion.Current, "openvret simulate-live", channels), ct);
-            if (ack.CurrentScene is { } current) lock (scene) scene.Apply(current);
-            if (ack.Phase == SessionPhase.Paused) lock (scene) scene.Apply(new SceneCommand(0, SceneCommandKind.Pause, null, null, null, null, "paused"));
-        }
-        await Connect();
+        await using var device = new DeviceClient(new Uri(server), pairing, channels, "openvret simulate-live");
+        device.CommandReceived += c => { lock (scene) scene.Apply(c); output.WriteLine($"scene: {c.Kind} {c.ScenarioId} ({c.Reason})"); };
+        device.NoticeReceived += n => output.WriteLine($"notice: {n.Text}");
+        device.Rejected += e => Console.Error.WriteLine($"rejected: {e}");
+        await device.ConnectAsync(ct);
+        if (device.Phase == SessionPhase.Paused) lock (scene) scene.Apply(new SceneCommand(0, SceneCommandKind.Pause, null, null, null, null, "paused"));
         output.WriteLine($"paired with session {pairing.SessionId} as {pairing.DeviceId}; streaming at {speed}x real time");
 
-        var seq = new long[channels.Count];
         var sent = new long[channels.Count];
         double clockStart = 10_000 + seed;   // the device's own clock
-        long eventSeq = 0;
-        var pending = new List<SampleBatch>();
-        var pendingEvents = new List<ClientEvent>();
         var started = System.Diagnostics.Stopwatch.StartNew();
         double nextLog = 0;
         int tick = 0;
-        while (!ended && !ct.IsCancellationRequested && (seconds <= 0 || patient.Time < seconds))
+        while (device.Phase != SessionPhase.Ended && !ct.IsCancellationRequested && (seconds <= 0 || patient.Time < seconds))
         {
             tick++;
             var wait = TimeSpan.FromSeconds(tick * 0.1 / speed) - started.Elapsed;
@@ -116,51 +98,21 @@ public static class SimulateLiveCommand
             for (int c = 0; c < channels.Count; c++)
             {
                 if (data[c].Length == 0) continue;
-                pending.Add(new SampleBatch(channels[c].Name, seq[c]++, clockStart + sent[c] / channels[c].RateHz, data[c].Select(v => (float)v).ToArray()));
+                device.Enqueue(channels[c].Name, clockStart + sent[c] / channels[c].RateHz, data[c].Select(v => (float)v).ToArray());
                 sent[c] += data[c].Length;
             }
             foreach (var rep in reports)
-                pendingEvents.Add(new ClientEvent(eventSeq++, clockStart + patient.Time,
-                    rep.Kind switch { "suds" => ClientEventKind.Suds, "expectancy" => ClientEventKind.ExpectancyBefore, _ => ClientEventKind.OutcomeAfter }, rep.Value, null, null));
-            try
-            {
-                while (pending.Count > 0)
-                {
-                    var batch = pending.Take(16).ToArray();
-                    var acks = await hub!.InvokeAsync<BatchAck[]>("SamplesMany", batch, ct);
-                    var rejected = acks.Where(a => a.Status == BatchStatus.Rejected).ToList();
-                    foreach (var a in rejected.Where(a => !(a.Error ?? "").StartsWith("rate", StringComparison.Ordinal)))
-                        Console.Error.WriteLine($"rejected: {a.Channel} #{a.Sequence}: {a.Error}");
-                    pending.RemoveRange(0, batch.Length);
-                    if (rejected.Any(a => (a.Error ?? "").StartsWith("rate", StringComparison.Ordinal) || (a.Error ?? "").StartsWith("storage", StringComparison.Ordinal)))
-                    {
-                        pending.InsertRange(0, batch.Where((b, i) => acks[i].Status == BatchStatus.Rejected));
-                        break;
-                    }
-                }
-                while (pendingEvents.Count > 0)
-                {
-                    await hub!.InvokeAsync<EventAck>("Event", pendingEvents[0], ct);
-                    pendingEvents.RemoveAt(0);
-                }
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                output.WriteLine($"connection lost ({e.GetBaseException().Message}); reconnecting, {pending.Count} batch(es) kept");
-                try { await hub!.DisposeAsync(); } catch { }
-                while (!ct.IsCancellationRequested)
-                {
-                    try { await Connect(); break; }
-                    catch (Exception) { await Task.Delay(1000, ct); }
-                }
-            }
+                device.Report(rep.Kind switch { "suds" => ClientEventKind.Suds, "expectancy" => ClientEventKind.ExpectancyBefore, _ => ClientEventKind.OutcomeAfter },
+                    clockStart + patient.Time, rep.Value);
+            int reconnects = device.Reconnects;
+            await device.FlushAsync(ct);
+            if (device.Reconnects > reconnects) output.WriteLine($"reconnected ({device.Reconnects} so far); {device.PendingBatches} batch(es) still queued");
             if (patient.Time >= nextLog)
             {
                 nextLog += 10;
                 lock (scene) output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"t={patient.Time:0} s: {scene.Describe}; arousal {patient.Arousal:0.00}"));
             }
         }
-        if (hub is not null) await hub.DisposeAsync();
         return 0;
     }
 }
