@@ -105,6 +105,8 @@ public static class ServerApp
         app.MapHealthChecks("/health").AllowAnonymous();
         app.MapGet("/", () => Results.Redirect("/console/")).AllowAnonymous();
         app.MapGet("/console/", (IWebHostEnvironment env) => Results.File(Path.Combine(env.WebRootPath, "console", "index.html"), "text/html")).AllowAnonymous();
+        // The WebXR scenes (pair with a code, then a device token; the page itself holds no data).
+        app.MapGet("/vr/", (IWebHostEnvironment env) => Results.File(Path.Combine(env.WebRootPath, "vr", "index.html"), "text/html")).AllowAnonymous();
         RestApi.Map(app);
         app.MapHub<DeviceHub>(ProtocolVersion.DeviceHubPath, o => o.Transports = HttpTransportType.WebSockets | HttpTransportType.LongPolling);
         app.MapHub<ConsoleHub>(ProtocolVersion.ConsoleHubPath);

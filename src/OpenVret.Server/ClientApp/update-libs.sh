@@ -8,4 +8,6 @@ cp node_modules/uplot/dist/uPlot.iife.min.js node_modules/uplot/dist/uPlot.min.c
 cp node_modules/uplot/LICENSE ../wwwroot/lib/uPlot.LICENSE
 cp node_modules/@microsoft/signalr/dist/browser/signalr.min.js ../wwwroot/lib/
 cp node_modules/@microsoft/signalr/LICENSE* ../wwwroot/lib/signalr.LICENSE 2>/dev/null || true
+mkdir -p ../wwwroot/lib/three
+cp node_modules/three/build/three.module.js node_modules/three/build/three.core.js node_modules/three/examples/jsm/webxr/VRButton.js node_modules/three/LICENSE ../wwwroot/lib/three/
 rm -rf node_modules
