@@ -157,12 +157,14 @@ function setSound(kind) {
 }
 
 function visibleStimulus() {
-  const show = !state.calm && !state.paused;
+  // Never a stuck stimulus: disconnected, paused or calm all show the neutral room.
+  const show = state.connected && !state.calm && !state.paused;
   heights.visible = show && state.scenario === "heights";
   spiders.visible = show && state.scenario === "spiders";
   audience.visible = show && state.scenario === "public_speaking";
   driving.visible = show && state.scenario === "driving";
-  room.visible = state.calm || state.paused || state.scenario !== "heights";
+  state.stimulusVisible = show;
+  room.visible = !show || state.scenario !== "heights";
 }
 
 // Parameters move smoothly towards their targets (no jump in front of the patient).
@@ -225,7 +227,12 @@ function apply(cmd) {
     case "CalmScene": state.calm = true; state.prompt = null; break;
     case "Pause": state.paused = true; break;
     case "Resume": state.paused = false; break;
-    case "ShowPrompt": state.prompt = cmd.prompt || cmd.reason; setTimeout(() => { state.prompt = null; renderUi(); }, 8000); break;
+    case "ShowPrompt":
+      state.prompt = cmd.prompt || cmd.reason;
+      // Spoken as well (the agents' questions and retrieval cues come this way), where the browser can speak.
+      try { if (window.speechSynthesis) speechSynthesis.speak(new SpeechSynthesisUtterance(state.prompt)); } catch { }
+      setTimeout(() => { state.prompt = null; renderUi(); }, 8000);
+      break;
   }
   renderUi();
 }
@@ -260,9 +267,9 @@ async function connect(pairing) {
     .build();
   hub.on("Command", apply);
   hub.on("Notice", (n) => { if (n.code === "session_ended") { state.phase = "Ended"; apply({ kind: "CalmScene" }); } });
-  hub.onreconnecting(() => { state.connected = false; renderUi(); });
+  hub.onreconnecting(() => { state.connected = false; renderUi(); state.sawDisconnectedCalm = !state.stimulusVisible; });   // calm scene until the connection is back
   hub.onclose(() => { state.connected = false; renderUi(); });
-  hub.onreconnected(hello);
+  hub.onreconnected(async () => { state.reconnects = (state.reconnects || 0) + 1; await hello(); });
   await hub.start();
   await hello();
 }
@@ -295,6 +302,8 @@ $("#pair-form").addEventListener("submit", async (ev) => {
 });
 $("#suds").addEventListener("input", () => { $("#suds-value").textContent = $("#suds").value; });
 $("#send-suds").addEventListener("click", () => sendEvent("Suds", Number($("#suds").value)));
+$("#expectancy").addEventListener("input", () => { $("#expectancy-value").textContent = $("#expectancy").value; });
+$("#send-expectancy").addEventListener("click", () => sendEvent("ExpectancyBefore", Number($("#expectancy").value)));
 $("#stop").addEventListener("click", () => sendEvent("StopRequest"));
 
 // Resume a pairing after a reload of the page.
