@@ -82,7 +82,12 @@ namespace OpenVret.Protocol
 
     public sealed record EventAck(long Sequence, BatchStatus Status, string? Error);
 
-    public enum SceneCommandKind { SetScene, Pause, Resume, ShowPrompt, CalmScene }
+    /// <summary>
+    /// What a command asks of the scene. <see cref="Biofeedback"/>: the therapist turned the overlay on or off;
+    /// its <see cref="SceneCommand.Parameters"/> hold "breathing" (1 = show the breathing guide), "gauge" (1 = show
+    /// the arousal gauge) and, while the gauge is on, "arousal" (the calibrated probability, 0-1), re-sent as it changes.
+    /// </summary>
+    public enum SceneCommandKind { SetScene, Pause, Resume, ShowPrompt, CalmScene, Biofeedback }
 
     /// <summary>
     /// A command to the VR scene. <see cref="Parameters"/> follow the scenario schema of the exposure engine;

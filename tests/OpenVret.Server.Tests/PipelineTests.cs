@@ -344,3 +344,24 @@ public class SupervisedAutoTests
         Assert.Contains(run.Scene.Skip(commands), c => c.Kind == SceneCommandKind.SetScene && c.Parameters!["floor_height_m"] == 15);
     }
 }
+
+public class BiofeedbackTests
+{
+    [Fact]
+    public void The_arousal_gauge_follows_the_estimate_while_it_is_on()
+    {
+        var run = new PipelineTests.Run();
+        run.Stream(70);
+        run.Pipeline.SetBiofeedback("user:1", breathingGuide: true, arousalGauge: true, run.New());
+        Assert.Contains(run.Audit, a => a.Action == "biofeedback");
+        int before = run.Scene.Count(c => c.Kind == SceneCommandKind.Biofeedback);
+        run.Stream(6);
+        var updates = run.Scene.Where(c => c.Kind == SceneCommandKind.Biofeedback).Skip(before).ToList();
+        Assert.True(updates.Count >= 2);
+        Assert.All(updates, u => Assert.InRange(u.Parameters!["arousal"], 0, 1));
+        run.Pipeline.SetBiofeedback("user:1", false, false, run.New());
+        int off = run.Scene.Count(c => c.Kind == SceneCommandKind.Biofeedback);
+        run.Stream(6);
+        Assert.Equal(off, run.Scene.Count(c => c.Kind == SceneCommandKind.Biofeedback));
+    }
+}

@@ -57,6 +57,17 @@ public class VrSceneBrowserTests
         var ratings = await t.Http.GetFromJsonAsync<JsonElement>($"/api/sessions/{session.SessionId}/entries?kind=rating");
         Assert.Contains(ratings.EnumerateArray(), e => e.GetProperty("name").GetString() == "Suds" && e.GetProperty("payload").GetProperty("value").GetDouble() == 65);
 
+        // The in-VR SUDS panel (what a controller's trigger presses) rates too.
+        Assert.True(await page.EvaluateAsync<bool>("() => window.openvretPressSuds(80)"));
+        await page.WaitForFunctionAsync("() => window.openvretScene.eventsSent > 1");
+        ratings = await t.Http.GetFromJsonAsync<JsonElement>($"/api/sessions/{session.SessionId}/entries?kind=rating");
+        Assert.Contains(ratings.EnumerateArray(), e => e.GetProperty("name").GetString() == "Suds" && e.GetProperty("payload").GetProperty("value").GetDouble() == 80);
+
+        // The therapist turns on the breathing guide.
+        await console.InvokeAsync("SetBiofeedback", session.SessionId, true, false);
+        await page.WaitForFunctionAsync("() => window.openvretScene.biofeedback && window.openvretScene.biofeedback.breathing");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(shots, "02b-breathing-guide.png") });
+
         // Emergency stop: the scene turns calm at once.
         await console.InvokeAsync("EmergencyStop", session.SessionId, "test");
         await page.WaitForFunctionAsync("() => window.openvretScene.paused");

@@ -172,6 +172,8 @@ public sealed class ConsoleHub(SessionHost host) : Hub
     public Task EmergencyStop(string sessionId, string? why) => Do(sessionId, (p, o) => p.EmergencyStop(Actor, why, o));
     public Task Resume(string sessionId, string why) => Do(sessionId, (p, o) => p.Resume(Actor, why ?? "", o));
     public Task ReleaseHold(string sessionId, string why) => Do(sessionId, (p, o) => p.ReleaseHold(Actor, why ?? "", o));
+    public Task SetBiofeedback(string sessionId, bool breathingGuide, bool arousalGauge) =>
+        Do(sessionId, (p, o) => p.SetBiofeedback(Actor, breathingGuide, arousalGauge, o));
     public Task AcknowledgeAlert(string sessionId, string alertId) => Do(sessionId, (p, o) => p.AcknowledgeAlert(Actor, alertId, o));
 }
 

@@ -140,6 +140,7 @@ public sealed class SessionPipeline
     private bool _baselineExtendedReported;
     private SceneCommand? _currentScene;
     private double _firstDataTime = double.NaN, _lastWindowEnd = double.NaN;
+    private bool _breathingGuide, _arousalGauge;
 
     public ExposureEngine Engine { get; }
     public SessionPhase Phase { get; private set; } = SessionPhase.Baseline;
@@ -385,6 +386,7 @@ public sealed class SessionPipeline
         var estimate = _estimator.Estimate(values);
         bool usable = estimate.MissingFeatures.Count * 2 < _estimator.BaselineMedians.Count;
         _arousal = usable ? estimate : null;
+        if (_arousalGauge && usable) SendBiofeedback(o, "arousal update");
         o.Entries.Add(new EntryDraft(_now, EntryKind.Arousal, "estimate", new { estimate.Probability, estimate.Level, estimate.Uncertainty, usable, estimate.TopContributions, estimate.MissingFeatures }));
         Update(o, new StateUpdate
         {
@@ -515,6 +517,22 @@ public sealed class SessionPipeline
         int before = Engine.Events.Count;
         Engine.ReleaseHold(why);
         Collect(o, Engine.Events.Skip(before).ToList());
+    }
+
+    /// <summary>The therapist turns the VR biofeedback overlay on or off (a breathing guide, an arousal gauge).</summary>
+    public void SetBiofeedback(string actor, bool breathingGuide, bool arousalGauge, Outbox o)
+    {
+        _breathingGuide = breathingGuide;
+        _arousalGauge = arousalGauge;
+        o.Audit.Add(new AuditDraft(actor, "biofeedback", $"breathing guide {(breathingGuide ? "on" : "off")}, arousal gauge {(arousalGauge ? "on" : "off")}"));
+        SendBiofeedback(o, "set by the therapist");
+    }
+
+    private void SendBiofeedback(Outbox o, string reason)
+    {
+        var p = new Dictionary<string, double> { ["breathing"] = _breathingGuide ? 1 : 0, ["gauge"] = _arousalGauge ? 1 : 0 };
+        if (_arousalGauge && _arousal is { } a) p["arousal"] = a.Probability;
+        Command(o, SceneCommandKind.Biofeedback, null, p, null, reason);
     }
 
     public void AcknowledgeAlert(string actor, string alertId, Outbox o)

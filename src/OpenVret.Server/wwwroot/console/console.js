@@ -250,6 +250,9 @@
     try { await hub.invoke("Override", sessionId, $("#ov-item").value, pars, null, $("#ov-why").value); }
     catch (e) { $("#ov-error").textContent = e.message; }
   });
+  const biofeedback = async () => { await hub.invoke("SetBiofeedback", sessionId, $("#bf-breathing").checked, $("#bf-gauge").checked); };
+  $("#bf-breathing").addEventListener("change", biofeedback);
+  $("#bf-gauge").addEventListener("change", biofeedback);
   $("#estop").addEventListener("click", async () => { await hub.invoke("EmergencyStop", sessionId, "emergency stop pressed in the console"); });
   $("#resume").addEventListener("click", async () => { await hub.invoke("Resume", sessionId, "resumed in the console"); });
   $("#release-hold").addEventListener("click", async () => { await hub.invoke("ReleaseHold", sessionId, "released in the console after checking the patient"); });

@@ -122,6 +122,78 @@ scene.add(driving);
 
 const stimulusCentre = new THREE.Vector3();
 
+// ------------------------------------------------------------------------------------------ in-VR controls
+// The SUDS panel: eleven buttons (0-100) usable with a controller ray or the mouse, so a rating needs no keyboard.
+function labelTexture(text, bg) {
+  const c = document.createElement("canvas"); c.width = 128; c.height = 64;
+  const g = c.getContext("2d"); g.fillStyle = bg; g.fillRect(0, 0, 128, 64);
+  g.fillStyle = "#fff"; g.font = "bold 34px sans-serif"; g.textAlign = "center"; g.textBaseline = "middle"; g.fillText(text, 64, 34);
+  return new THREE.CanvasTexture(c);
+}
+const sudsPanel = new THREE.Group();
+const sudsButtons = [];
+for (let i = 0; i <= 10; i++) {
+  const b = new THREE.Mesh(new THREE.PlaneGeometry(0.09, 0.05), new THREE.MeshBasicMaterial({ map: labelTexture(String(i * 10), `hsl(${120 - i * 12}, 55%, 38%)`) }));
+  b.position.set(-0.5 + i * 0.1, 0, 0);
+  b.userData.suds = i * 10;
+  sudsPanel.add(b);
+  sudsButtons.push(b);
+}
+const sudsTitle = new THREE.Mesh(new THREE.PlaneGeometry(0.6, 0.06), new THREE.MeshBasicMaterial({ map: labelTexture("SUDS", "#334"), transparent: true }));
+sudsTitle.position.set(0, 0.07, 0);
+sudsPanel.add(sudsTitle);
+sudsPanel.position.set(0, 0.95, -0.7);
+sudsPanel.rotation.x = -0.5;
+rig.add(sudsPanel);
+
+// Biofeedback overlay (turned on by the therapist): a breathing guide (6 breaths/min) and an arousal gauge.
+const breathing = new THREE.Mesh(new THREE.TorusGeometry(0.05, 0.006, 8, 48), new THREE.MeshBasicMaterial({ color: 0x7fd3ff }));
+breathing.position.set(0.25, -0.12, -0.6);
+camera.add(breathing);
+const gauge = new THREE.Group();
+const gaugeBack = new THREE.Mesh(new THREE.PlaneGeometry(0.02, 0.16), new THREE.MeshBasicMaterial({ color: 0x222222 }));
+const gaugeFill = new THREE.Mesh(new THREE.PlaneGeometry(0.016, 0.156), new THREE.MeshBasicMaterial({ color: 0x44cc66 }));
+gaugeFill.position.z = 0.001;
+gauge.add(gaugeBack, gaugeFill);
+gauge.position.set(-0.28, -0.1, -0.6);
+camera.add(gauge);
+breathing.visible = false; gauge.visible = false;
+
+const raycaster = new THREE.Raycaster();
+function pressAt(origin, direction) {
+  raycaster.set(origin, direction);
+  const hit = raycaster.intersectObjects(sudsButtons, false)[0];
+  if (!hit) return false;
+  state.lastSudsPressed = hit.object.userData.suds;
+  sendEvent("Suds", hit.object.userData.suds);
+  return true;
+}
+// Controllers: the trigger ("select") on a button rates.
+for (let i = 0; i < 2; i++) {
+  const ctrl = renderer.xr.getController(i);
+  ctrl.addEventListener("select", () => {
+    const o = new THREE.Vector3(), d = new THREE.Vector3(0, 0, -1);
+    ctrl.getWorldPosition(o); d.applyQuaternion(ctrl.getWorldQuaternion(new THREE.Quaternion()));
+    pressAt(o, d);
+  });
+  rig.add(ctrl);
+}
+// Mouse: a click (not a drag) on a button rates.
+let downAt = null;
+renderer.domElement.addEventListener("pointerdown", (e) => { downAt = [e.clientX, e.clientY]; });
+renderer.domElement.addEventListener("pointerup", (e) => {
+  if (!downAt || Math.hypot(e.clientX - downAt[0], e.clientY - downAt[1]) > 4) return;
+  const ndc = new THREE.Vector2((e.clientX / window.innerWidth) * 2 - 1, -(e.clientY / window.innerHeight) * 2 + 1);
+  raycaster.setFromCamera(ndc, camera);
+  pressAt(raycaster.ray.origin, raycaster.ray.direction);
+});
+// For tests and accessibility tools: press the panel's button for a value as a controller would.
+window.openvretPressSuds = (value) => {
+  const b = sudsButtons.find(x => x.userData.suds === value);
+  const target = b.getWorldPosition(new THREE.Vector3()), origin = camera.getWorldPosition(new THREE.Vector3());
+  return pressAt(origin, target.sub(origin).normalize());
+};
+
 // ------------------------------------------------------------------------------------------ applying parameters
 const lerp = (a, b, t) => a + (b - a) * t;
 const skyColors = { morning: 0xbcd6ee, afternoon: 0x8fbcea, evening: 0xd9925e };
@@ -227,6 +299,11 @@ function apply(cmd) {
     case "CalmScene": state.calm = true; state.prompt = null; break;
     case "Pause": state.paused = true; break;
     case "Resume": state.paused = false; break;
+    case "Biofeedback": {
+      const p = cmd.parameters || {};
+      state.biofeedback = { breathing: p.breathing >= 0.5, gauge: p.gauge >= 0.5, arousal: p.arousal ?? state.biofeedback?.arousal ?? null };
+      break;
+    }
     case "ShowPrompt":
       state.prompt = cmd.prompt || cmd.reason;
       // Spoken as well (the agents' questions and retrieval cues come this way), where the browser can speak.
@@ -345,6 +422,15 @@ renderer.setAnimationLoop((time) => {
   const dt = Math.min(0.1, clock.getDelta());
   if (!renderer.xr.isPresenting) { camera.rotation.set(pitch, yaw, 0, "YXZ"); }
   step(dt, time / 1000);
+  const bf = state.biofeedback || {};
+  breathing.visible = !!bf.breathing;
+  if (breathing.visible) breathing.scale.setScalar(1 + 0.8 * (0.5 - 0.5 * Math.cos(2 * Math.PI * (time / 1000) / 10)));   // 10 s per breath
+  gauge.visible = !!bf.gauge && bf.arousal != null;
+  if (gauge.visible) {
+    const a = Math.max(0.02, Math.min(1, bf.arousal));
+    gaugeFill.scale.y = a; gaugeFill.position.y = -0.078 * (1 - a);
+    gaugeFill.material.color.setHSL((1 - a) * 0.33, 0.7, 0.45);
+  }
   reportPose(time);
   renderer.render(scene, camera);
   state.frames = (state.frames || 0) + 1;
