@@ -120,8 +120,14 @@ public class ConsoleBrowserTests
         var deadline = DateTime.UtcNow.AddSeconds(3);
         while (!commands.Skip(before).Any(c => c.Kind == SceneCommandKind.Pause) && DateTime.UtcNow < deadline) await Task.Delay(50);
         Assert.Contains(commands.Skip(before), c => c.Kind == SceneCommandKind.Pause);
-        var audit = await t.Http.GetFromJsonAsync<JsonElement>("/api/audit?limit=5000");
-        Assert.Contains(audit.EnumerateArray(), a => a.GetProperty("action").GetString() == "emergency_stop" && a.GetProperty("sessionId").GetString() == session.SessionId);
+        // The console's call returns once the stop is on the audit trail; the scene may hear of it a moment earlier.
+        bool audited = false;
+        for (var until = DateTime.UtcNow.AddSeconds(3); !audited && DateTime.UtcNow < until; await Task.Delay(100))
+        {
+            var audit = await t.Http.GetFromJsonAsync<JsonElement>("/api/audit?limit=5000");
+            audited = audit.EnumerateArray().Any(a => a.GetProperty("action").GetString() == "emergency_stop" && a.GetProperty("sessionId").GetString() == session.SessionId);
+        }
+        Assert.True(audited, "emergency stop not on the audit trail");
         await Shot("07-emergency-stop");
 
         // End and report: summary, plots and the archive link.

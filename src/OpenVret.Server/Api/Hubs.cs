@@ -158,7 +158,7 @@ public sealed class ConsoleHub(SessionHost host) : Hub
 
     private async Task Do(string sessionId, Action<SessionPipeline, Outbox> work)
     {
-        try { await Find(sessionId).Ask(work); }
+        try { await Find(sessionId).AskDurable(work); }   // acknowledged once it is on the audit trail
         catch (ExposureInputException e) { throw new HubException(e.Message); }
         catch (ProtocolException e) { throw new HubException(e.Message); }
     }

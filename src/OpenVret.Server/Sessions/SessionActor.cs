@@ -72,6 +72,24 @@ public sealed class SessionActor
 
     public Task Ask(Action<SessionPipeline, Outbox> work) => Ask<bool>((p, o) => { work(p, o); return true; });
 
+    /// <summary>
+    /// Like <see cref="Ask(Action{SessionPipeline, Outbox})"/>, and completes only when what the call recorded (its audit
+    /// items and session entries) is durable: a therapist's decision is acknowledged once it is on the audit trail.
+    /// </summary>
+    public async Task AskDurable(Action<SessionPipeline, Outbox> work)
+    {
+        List<Task> writes;
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            var o = new Outbox();
+            try { work(_pipeline, o); }
+            finally { writes = Deliver(o); }
+        }
+        finally { _gate.Release(); }
+        await Task.WhenAll(writes).ConfigureAwait(false);
+    }
+
     /// <summary>Ingests a batch; completes when the ack can be sent (after the chunk is durable).</summary>
     public async Task<BatchAck> IngestAsync(string deviceId, SampleBatch batch) => (await IngestAsync(deviceId, new[] { batch }).ConfigureAwait(false))[0];
 
@@ -125,20 +143,21 @@ public sealed class SessionActor
         _sink.ToConsole(SessionId, view);
     }
 
-    private void Deliver(Outbox o)
+    private List<Task> Deliver(Outbox o)
     {
+        var writes = new List<Task>(o.Entries.Count + o.Audit.Count);
         foreach (var c in o.Scene) _sink.ToScene(SessionId, c);
         foreach (var e in o.EngineEvents) _sink.ToConsole(SessionId, e);
         foreach (var a in o.Alerts) _sink.ToConsole(SessionId, a);
         foreach (var (device, notice) in o.Notices) _sink.ToDevice(device, notice);
         var now = _clock.GetUtcNow();
         foreach (var e in o.Entries)
-            Observe(_store.Entry(new SessionEntry
+            writes.Add(Observe(_store.Entry(new SessionEntry
             {
                 SessionId = SessionId, SessionTime = e.At, Kind = e.Kind, Name = e.Name,
                 Json = JsonSerializer.Serialize(e.Payload, e.Payload.GetType(), Json), RecordedAt = now,
-            }));
-        foreach (var a in o.Audit) Observe(_store.Audit(a.Actor, a.Action, SessionId, a.Detail));
+            })));
+        foreach (var a in o.Audit) writes.Add(Observe(_store.Audit(a.Actor, a.Action, SessionId, a.Detail)));
         if (!_baselineSaved && _pipeline.Baseline is { } baseline)
         {
             _baselineSaved = true;
@@ -149,7 +168,12 @@ public sealed class SessionActor
                 if (s is not null) { s.BaselineJson = json; await db.SaveChangesAsync(); }
             }));
         }
+        return writes;
     }
 
-    private void Observe(Task write) => write.ContinueWith(t => _metrics.StoreFailed(t.Exception!), TaskContinuationOptions.OnlyOnFaulted);
+    private Task Observe(Task write)
+    {
+        write.ContinueWith(t => _metrics.StoreFailed(t.Exception!), TaskContinuationOptions.OnlyOnFaulted);
+        return write;
+    }
 }
