@@ -63,6 +63,13 @@ public class VrSceneBrowserTests
         ratings = await t.Http.GetFromJsonAsync<JsonElement>($"/api/sessions/{session.SessionId}/entries?kind=rating");
         Assert.Contains(ratings.EnumerateArray(), e => e.GetProperty("name").GetString() == "Suds" && e.GetProperty("payload").GetProperty("value").GetDouble() == 80);
 
+        // Its mode button switches the panel to expectancy ratings.
+        Assert.True(await page.EvaluateAsync<bool>("() => window.openvretPressSuds('mode')"));
+        Assert.True(await page.EvaluateAsync<bool>("() => window.openvretPressSuds(30)"));
+        await page.WaitForFunctionAsync("() => window.openvretScene.eventsSent > 2");
+        ratings = await t.Http.GetFromJsonAsync<JsonElement>($"/api/sessions/{session.SessionId}/entries?kind=rating");
+        Assert.Contains(ratings.EnumerateArray(), e => e.GetProperty("name").GetString() == "ExpectancyBefore" && e.GetProperty("payload").GetProperty("value").GetDouble() == 30);
+
         // The therapist turns on the breathing guide.
         await console.InvokeAsync("SetBiofeedback", session.SessionId, true, false);
         await page.WaitForFunctionAsync("() => window.openvretScene.biofeedback && window.openvretScene.biofeedback.breathing");

@@ -121,6 +121,8 @@ const cars = Array.from({ length: 60 }, (_, i) => {
 scene.add(driving);
 
 const stimulusCentre = new THREE.Vector3();
+const INTERRUPTIONS = ["Sorry, can I stop you there?", "Excuse me, could you speak up?", "Wait, go back a slide.", "Sorry, my phone..."];
+const QUESTIONS = ["What evidence do you have for that?", "I don't see how that follows.", "Isn't that just your opinion?", "Why should we believe you?"];
 
 // ------------------------------------------------------------------------------------------ in-VR controls
 // The SUDS panel: eleven buttons (0-100) usable with a controller ray or the mouse, so a rating needs no keyboard.
@@ -139,9 +141,18 @@ for (let i = 0; i <= 10; i++) {
   sudsPanel.add(b);
   sudsButtons.push(b);
 }
-const sudsTitle = new THREE.Mesh(new THREE.PlaneGeometry(0.6, 0.06), new THREE.MeshBasicMaterial({ map: labelTexture("SUDS", "#334"), transparent: true }));
-sudsTitle.position.set(0, 0.07, 0);
+// The panel rates SUDS or, after its mode button is pressed, the expectancy of the feared outcome (0-100 %).
+const sudsTitle = new THREE.Mesh(new THREE.PlaneGeometry(0.3, 0.05), new THREE.MeshBasicMaterial({ map: labelTexture("SUDS", "#334") }));
+sudsTitle.position.set(-0.2, 0.07, 0);
+sudsTitle.userData.toggle = true;
 sudsPanel.add(sudsTitle);
+sudsButtons.push(sudsTitle);
+state.ratingMode = "Suds";
+function setRatingMode(mode) {
+  state.ratingMode = mode;
+  sudsTitle.material.map = labelTexture(mode === "Suds" ? "SUDS" : "EXPECT %", "#334");
+  sudsTitle.material.needsUpdate = true;
+}
 sudsPanel.position.set(0, 0.95, -0.7);
 sudsPanel.rotation.x = -0.5;
 rig.add(sudsPanel);
@@ -164,8 +175,9 @@ function pressAt(origin, direction) {
   raycaster.set(origin, direction);
   const hit = raycaster.intersectObjects(sudsButtons, false)[0];
   if (!hit) return false;
-  state.lastSudsPressed = hit.object.userData.suds;
-  sendEvent("Suds", hit.object.userData.suds);
+  if (hit.object.userData.toggle) { setRatingMode(state.ratingMode === "Suds" ? "ExpectancyBefore" : "Suds"); return true; }
+  state.lastRatingPressed = hit.object.userData.suds;
+  sendEvent(state.ratingMode, hit.object.userData.suds);
   return true;
 }
 // Controllers: the trigger ("select") on a button rates.
@@ -189,7 +201,7 @@ renderer.domElement.addEventListener("pointerup", (e) => {
 });
 // For tests and accessibility tools: press the panel's button for a value as a controller would.
 window.openvretPressSuds = (value) => {
-  const b = sudsButtons.find(x => x.userData.suds === value);
+  const b = value === "mode" ? sudsTitle : sudsButtons.find(x => x.userData.suds === value);
   const target = b.getWorldPosition(new THREE.Vector3()), origin = camera.getWorldPosition(new THREE.Vector3());
   return pressAt(origin, target.sub(origin).normalize());
 };
@@ -265,6 +277,16 @@ function step(dt, t) {
     stimulusCentre.set(0, 0.8, -state.approach);
   }
   if (audience.visible) {
+    // Interruptions and sceptical questions at their configured rates (per 5 minutes), as Poisson events. The
+    // conversational agent (when a session has one) sends its own lines as prompts; these are the scene's own.
+    for (const [key, lines] of [["interruptions", INTERRUPTIONS], ["hostile_questions", QUESTIONS]]) {
+      const rate = (target[key] ?? 0) / 300;
+      if (rate > 0 && Math.random() < rate * dt) {
+        const line = lines[Math.floor(Math.random() * lines.length)];
+        state.audienceEvents = (state.audienceEvents || 0) + 1;
+        apply({ kind: "ShowPrompt", prompt: line, reason: key });
+      }
+    }
     const n = Math.round(shown.audience_size ?? 5), att = shown.attentiveness ?? 0.8;
     listeners.forEach((p, i) => {
       p.visible = i < n;
