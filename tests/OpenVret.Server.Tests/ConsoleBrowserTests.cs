@@ -17,6 +17,14 @@ public sealed class ChromiumFactAttribute : FactAttribute
     {
         if (!File.Exists(Path)) Skip = $"Chromium not found at {Path} (`apt-get install -y chromium`; `.ci/run` does it)";
     }
+
+    /// <summary>Debian's Chromium, headless with software WebGL; never a downloaded browser.</summary>
+    public static Task<IBrowser> LaunchAsync(IPlaywright pw) => pw.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+    {
+        ExecutablePath = Path,
+        Headless = true,
+        Args = new[] { "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run" },
+    });
 }
 
 /// <summary>
@@ -56,12 +64,7 @@ public class ConsoleBrowserTests
         var shots = Path.Combine(AppContext.BaseDirectory, "console-screenshots");
         Directory.CreateDirectory(shots);
         using var pw = await Playwright.CreateAsync();
-        await using var browser = await pw.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = ChromiumFactAttribute.Path,
-            Headless = true,
-            Args = new[] { "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run" },
-        });
+        await using var browser = await ChromiumFactAttribute.LaunchAsync(pw);
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 800 } });
         page.Dialog += async (_, d) => await d.AcceptAsync();
         var consoleErrors = new List<string>();
@@ -155,11 +158,7 @@ public class ConsoleBrowserTests
         var shots = Path.Combine(AppContext.BaseDirectory, "console-screenshots");
         Directory.CreateDirectory(shots);
         using var pw = await Playwright.CreateAsync();
-        await using var browser = await pw.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = ChromiumFactAttribute.Path, Headless = true,
-            Args = new[] { "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run" },
-        });
+        await using var browser = await ChromiumFactAttribute.LaunchAsync(pw);
         // A tablet in portrait.
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 768, Height = 1024 } });
         await page.GotoAsync(s.BaseUrl + "/console/");
@@ -207,11 +206,7 @@ public class ConsoleBrowserTests
             ["OpenVret:Demo"] = "true", ["OpenVret:DemoPassword"] = "demo-password-123", ["OpenVret:AdminUser"] = null, ["OpenVret:AdminPassword"] = null,
         });
         using var pw = await Playwright.CreateAsync();
-        await using var browser = await pw.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = ChromiumFactAttribute.Path, Headless = true,
-            Args = new[] { "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run" },
-        });
+        await using var browser = await ChromiumFactAttribute.LaunchAsync(pw);
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 800 } });
         await page.GotoAsync(s.BaseUrl);
         await page.GetByLabel("User name").FillAsync("demo");

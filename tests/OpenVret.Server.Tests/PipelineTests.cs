@@ -72,6 +72,15 @@ public class PipelineTests
 
         public EventAck Event(ClientEventKind kind, double? value, long seq) =>
             Pipeline.OnClientEvent("D1", new ClientEvent(seq, Device.DeviceClock(Device.DataTime), kind, value, null, null), Now, New());
+
+        private long _trialSeq = 1_000;
+        /// <summary>A calm trial: SUDS 15, expectancy 70, then nothing of the feared outcome (5).</summary>
+        public void CalmTrial()
+        {
+            Event(ClientEventKind.Suds, 15, _trialSeq++);
+            Event(ClientEventKind.ExpectancyBefore, 70, _trialSeq++);
+            Event(ClientEventKind.OutcomeAfter, 5, _trialSeq++);
+        }
     }
 
     [Fact]
@@ -312,10 +321,7 @@ public class SupervisedAutoTests
     {
         var run = new PipelineTests.Run(OpenVret.Exposure.Session.EngineMode.SupervisedAuto);
         run.Stream(90);
-        long seq = 0;
-        run.Event(ClientEventKind.Suds, 15, seq++);
-        run.Event(ClientEventKind.ExpectancyBefore, 70, seq++);
-        run.Event(ClientEventKind.OutcomeAfter, 5, seq++);
+        run.CalmTrial();
         var scheduled = Assert.Single(run.Pipeline.View().Pending);
         Assert.Equal(OpenVret.Exposure.Session.ProposalStatus.Scheduled, scheduled.Status);
         Assert.InRange(scheduled.AppliesInSeconds!.Value, 9, 10.01);
@@ -334,10 +340,7 @@ public class SupervisedAutoTests
     {
         var run = new PipelineTests.Run(OpenVret.Exposure.Session.EngineMode.SupervisedAuto);
         run.Stream(90);
-        long seq = 0;
-        run.Event(ClientEventKind.Suds, 15, seq++);
-        run.Event(ClientEventKind.ExpectancyBefore, 70, seq++);
-        run.Event(ClientEventKind.OutcomeAfter, 5, seq++);
+        run.CalmTrial();
         int commands = run.Scene.Count();
         run.Stream(11);
         Assert.Equal("h2", run.Pipeline.CurrentItemId);

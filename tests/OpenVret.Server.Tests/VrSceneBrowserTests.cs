@@ -22,11 +22,7 @@ public class VrSceneBrowserTests
         var shots = Path.Combine(AppContext.BaseDirectory, "vr-screenshots");
         Directory.CreateDirectory(shots);
         using var pw = await Playwright.CreateAsync();
-        await using var browser = await pw.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = ChromiumFactAttribute.Path, Headless = true,
-            Args = new[] { "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run" },
-        });
+        await using var browser = await ChromiumFactAttribute.LaunchAsync(pw);
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 800 } });
         var errors = new List<string>();
         page.Console += (_, m) => { if (m.Type == "error") errors.Add($"{m.Text} ({m.Location})"); };
