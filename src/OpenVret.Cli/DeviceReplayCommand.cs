@@ -31,38 +31,24 @@ public static class DeviceReplayCommand
         Recording rec;
         try { rec = RecordingLoader.Load(input, rate, out var notes); foreach (var n in notes) output.WriteLine($"note: {n}"); }
         catch (SignalInputException e) { Console.Error.WriteLine($"error: {e.Message}"); return 2; }
-        var kinds = new Dictionary<Modality, ChannelKind>
-        {
-            [Modality.Ecg] = ChannelKind.Ecg, [Modality.Ppg] = ChannelKind.Ppg, [Modality.Eda] = ChannelKind.Eda, [Modality.Respiration] = ChannelKind.Respiration,
-            [Modality.SkinTemperature] = ChannelKind.SkinTemperature, [Modality.Accelerometer] = ChannelKind.Accelerometer, [Modality.Eeg] = ChannelKind.Eeg,
-        };
-        var channels = rec.Channels.Where(c => kinds.ContainsKey(c.Modality))
-            .Select((c, i) => (Signal: c.Signal, Decl: new ChannelDeclaration($"{c.Modality.ToString().ToLowerInvariant()}{i}", kinds[c.Modality], c.Signal.Rate.Hertz, c.Signal.Unit.Symbol()))).ToList();
+        var (usable, channels) = OpenVret.Server.Sessions.ChannelKinds.Declare(rec);
         if (channels.Count == 0) { Console.Error.WriteLine($"error: input = {input}: no channel a session can use"); return 2; }
         PairingResult pairing;
         try { pairing = await DeviceClient.PairAsync(new Uri(server), code, "recording: " + Path.GetFileName(input.TrimEnd('/')), DeviceRole.Sensor, ct); }
         catch (Exception e) when (e is InvalidOperationException or HttpRequestException) { Console.Error.WriteLine($"error: code = {code}: {e.Message}"); return 2; }
-        await using var device = new DeviceClient(new Uri(server), pairing, channels.Select(c => c.Decl).ToList(), "openvret device-replay");
+        await using var device = new DeviceClient(new Uri(server), pairing, channels, "openvret device-replay");
         device.Rejected += e => Console.Error.WriteLine($"rejected: {e}");
         await device.ConnectAsync(ct);
-        double t0 = channels.Min(c => c.Signal.StartSeconds), end = channels.Max(c => c.Signal.EndSeconds);
-        output.WriteLine($"replaying {end - t0:0} s of {channels.Count} channel(s) to session {pairing.SessionId} at {speed}x");
-        var pos = new int[channels.Count];
+        var cursor = new RecordingCursor(usable);
+        double t0 = cursor.StartSeconds;
+        output.WriteLine($"replaying {cursor.EndSeconds - t0:0} s of {channels.Count} channel(s) to session {pairing.SessionId} at {speed}x");
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        for (double t = t0 + 0.1; t < end + 0.1 && device.Phase != SessionPhase.Ended && !ct.IsCancellationRequested; t += 0.1)
+        for (double t = t0 + 0.1; t < cursor.EndSeconds + 0.1 && device.Phase != SessionPhase.Ended && !ct.IsCancellationRequested; t += 0.1)
         {
             var wait = TimeSpan.FromSeconds((t - t0) / speed) - clock.Elapsed;
             if (wait > TimeSpan.Zero) await Task.Delay(wait, ct);
-            for (int i = 0; i < channels.Count; i++)
-            {
-                var sig = channels[i].Signal;
-                int upTo = (int)Math.Min(sig.Length, Math.Max(0, Math.Round((t - sig.StartSeconds) * sig.Rate.Hertz)));
-                if (upTo <= pos[i]) continue;
-                var x = new float[upTo - pos[i]];
-                for (int k = 0; k < x.Length; k++) x[k] = (float)sig.Samples[pos[i] + k];
-                device.Enqueue(channels[i].Decl.Name, sig.StartSeconds + pos[i] / sig.Rate.Hertz, x);
-                pos[i] = upTo;
-            }
+            foreach (var stretch in cursor.Until(t))
+                device.Enqueue(channels[stretch.Channel].Name, stretch.StartSeconds, OpenVret.Server.Sessions.ChannelKinds.Samples(stretch));
             await device.FlushAsync(ct);
         }
         output.WriteLine($"done: {device.AcknowledgedSamples} samples acknowledged, {device.Reconnects} reconnect(s)");

@@ -3,6 +3,7 @@ using System.Globalization;
 using OpenVret.Client;
 using OpenVret.Exposure.Domain;
 using OpenVret.Protocol;
+using OpenVret.Server.Demo;
 using OpenVret.Simulation;
 
 namespace OpenVret.Cli;
@@ -66,12 +67,7 @@ public static class SimulateLiveCommand
         try { pairing = await DeviceClient.PairAsync(new Uri(server), code, $"simulated patient (seed {seed})", DeviceRole.SensorAndVr, ct); }
         catch (Exception e) when (e is InvalidOperationException or HttpRequestException) { Console.Error.WriteLine($"error: code = {code}: {e.Message}"); return 2; }
         var patient = patientStream ?? new PatientStream(seed);
-        var rates = patient.Rates;
-        var channels = new List<ChannelDeclaration>
-        {
-            new("ecg", ChannelKind.Ecg, rates.Ecg, "mV"), new("bvp", ChannelKind.Ppg, rates.Ppg, "a.u."), new("eda", ChannelKind.Eda, rates.Eda, "uS"),
-            new("temp", ChannelKind.SkinTemperature, rates.Temperature, "degC"), new("acc", ChannelKind.Accelerometer, rates.Accelerometer, "g"),
-        };
+        var channels = SimulatedDeviceChannels.Declare(patient.Rates);
         var scene = sceneState ?? new SceneState();
         await using var device = new DeviceClient(new Uri(server), pairing, channels, "openvret simulate-live");
         device.CommandReceived += c => { lock (scene) scene.Apply(c); output.WriteLine($"scene: {c.Kind} {c.ScenarioId} ({c.Reason})"); };
@@ -94,16 +90,14 @@ public static class SimulateLiveCommand
             double intensity; ExposureContext context; bool exposed;
             lock (scene) { intensity = scene.Intensity; context = scene.Context; exposed = scene.Exposed; }
             var (chunk, reports) = patient.Next(0.1, intensity, context, exposed);
-            var data = new[] { chunk.Ecg, chunk.Ppg, chunk.Eda, chunk.Temperature, PatientStream.AccelerometerMagnitude(chunk) };
+            var data = SimulatedDeviceChannels.Samples(chunk);
             for (int c = 0; c < channels.Count; c++)
             {
                 if (data[c].Length == 0) continue;
                 device.Enqueue(channels[c].Name, clockStart + sent[c] / channels[c].RateHz, data[c].Select(v => (float)v).ToArray());
                 sent[c] += data[c].Length;
             }
-            foreach (var rep in reports)
-                device.Report(rep.Kind switch { "suds" => ClientEventKind.Suds, "expectancy" => ClientEventKind.ExpectancyBefore, _ => ClientEventKind.OutcomeAfter },
-                    clockStart + patient.Time, rep.Value);
+            foreach (var rep in reports) device.Report(SimulatedDeviceChannels.EventKind(rep), clockStart + patient.Time, rep.Value);
             int reconnects = device.Reconnects;
             await device.FlushAsync(ct);
             if (device.Reconnects > reconnects) output.WriteLine($"reconnected ({device.Reconnects} so far); {device.PendingBatches} batch(es) still queued");

@@ -329,6 +329,10 @@ public sealed class ExposureEngine
 
     // ----------------------------------------------------------------------------------------- therapist
 
+    /// <summary>The proposals waiting for the therapist (pending) or for their veto window to close (scheduled, with the time they apply).</summary>
+    public IReadOnlyList<(Proposal Proposal, ProposalStatus Status, DateTimeOffset? ApplyAt)> AwaitingDecision =>
+        _proposals.Values.Where(e => e.Status is ProposalStatus.Pending or ProposalStatus.Scheduled).ToList();
+
     public ProposalStatus StatusOf(string id) => _proposals.TryGetValue(id, out var e) ? e.Status
         : throw new ExposureInputException("proposalId", id, "no such proposal");
 

@@ -94,14 +94,7 @@ public sealed class DemoService(DbFactory db, SessionHost host, StoreWriter stor
             await ctx.SaveChangesAsync(ct);
         }
         var rates = new GeneratorRates();
-        var channels = new[]
-        {
-            new ChannelDeclaration("ecg", ChannelKind.Ecg, rates.Ecg, "mV"),
-            new ChannelDeclaration("bvp", ChannelKind.Ppg, rates.Ppg, "a.u."),
-            new ChannelDeclaration("eda", ChannelKind.Eda, rates.Eda, "uS"),
-            new ChannelDeclaration("temp", ChannelKind.SkinTemperature, rates.Temperature, "degC"),
-            new ChannelDeclaration("acc", ChannelKind.Accelerometer, rates.Accelerometer, "g"),
-        };
+        var channels = SimulatedDeviceChannels.Declare(rates);
         await actor.Ask((p, o) => p.DeclareDevice(deviceId, channels, -1, new Dictionary<string, long>(), o));
         await host.ConsolesChangedAsync(sessionId, +1);   // the scripted stand-in therapist watches the session
         log.LogInformation("demo: session {Session} is live with a simulated patient device; a scripted stand-in therapist approves proposals " +
@@ -109,8 +102,8 @@ public sealed class DemoService(DbFactory db, SessionHost host, StoreWriter stor
 
         var patient = new PatientStream(11, rates);
         double? quietSince = null;
-        var seq = new long[channels.Length];
-        var sent = new long[channels.Length];
+        var seq = new long[channels.Count];
+        var sent = new long[channels.Count];
         double deviceClockStart = 5_000 + Random.Shared.NextDouble() * 1000;   // the device's own clock, unrelated to session time
         long eventSeq = 0;
         var pendingSince = new Dictionary<string, double>();
@@ -121,9 +114,9 @@ public sealed class DemoService(DbFactory db, SessionHost host, StoreWriter stor
             var (phase, intensity, context, paused) = await actor.Ask((p, _) => (p.Phase, p.Engine.Snapshot.CurrentIntensity, p.Engine.CurrentContext, p.Engine.Snapshot.Paused || p.Engine.Stopped));
             bool exposed = phase == SessionPhase.Exposure && !paused;
             var (chunk, reports) = patient.Next(0.1, intensity, context, exposed);
-            var data = new[] { chunk.Ecg, chunk.Ppg, chunk.Eda, chunk.Temperature, PatientStream.AccelerometerMagnitude(chunk) };
+            var data = SimulatedDeviceChannels.Samples(chunk);
             var batches = new List<SampleBatch?>();
-            for (int c = 0; c < channels.Length; c++)
+            for (int c = 0; c < channels.Count; c++)
             {
                 if (data[c].Length == 0) continue;
                 batches.Add(new SampleBatch(channels[c].Name, seq[c]++, deviceClockStart + sent[c] / channels[c].RateHz, data[c].Select(v => (float)v).ToArray()));
@@ -132,10 +125,7 @@ public sealed class DemoService(DbFactory db, SessionHost host, StoreWriter stor
             foreach (var ack in await actor.IngestAsync(deviceId, batches))
                 if (ack.Status == BatchStatus.Rejected) log.LogWarning("demo device: batch rejected: {Error}", ack.Error);
             foreach (var r in reports)
-            {
-                var kind = r.Kind switch { "suds" => ClientEventKind.Suds, "expectancy" => ClientEventKind.ExpectancyBefore, _ => ClientEventKind.OutcomeAfter };
-                await actor.Ask((p, o) => p.OnClientEvent(deviceId, new ClientEvent(eventSeq++, deviceClockStart + patient.Time, kind, r.Value, null, null), actor.Now, o));
-            }
+                await actor.Ask((p, o) => p.OnClientEvent(deviceId, new ClientEvent(eventSeq++, deviceClockStart + patient.Time, SimulatedDeviceChannels.EventKind(r), r.Value, null, null), actor.Now, o));
             // The scripted stand-in therapist: approve what waits for 5 s, release holds after a quiet minute.
             // It steps back while a real therapist watches in the console.
             if (host.ConsolesWatching(sessionId) > 1) { pendingSince.Clear(); quietSince = null; continue; }

@@ -14,7 +14,7 @@ public sealed class ClockAligner
     public const int Buckets = 36;           // three minutes of history
     public const double JumpSeconds = 2;
 
-    private readonly Queue<(long Bucket, double Device, double Offset)> _minima = new();
+    private readonly List<(long Bucket, double Device, double Offset)> _minima = new(Buckets + 1);
     private double _a, _b;                    // offset(d) = _a + _b * (d - _d0)
     private double _d0 = double.NaN;
 
@@ -47,22 +47,14 @@ public sealed class ClockAligner
         }
         long bucket = (long)Math.Floor(arrivalSessionTime / BucketSeconds);
         // Arrivals are not strictly ordered (delays vary): one that falls before the newest bucket joins it.
-        if (_minima.Count > 0 && bucket <= _minima.Last().Bucket)
+        if (_minima.Count > 0 && bucket <= _minima[^1].Bucket)
         {
-            var last = _minima.Last();
-            if (offset < last.Offset)
-            {
-                // Replace the tail: rebuild without the last element (queue of at most Buckets items).
-                var items = _minima.ToArray();
-                items[^1] = (last.Bucket, deviceTime, offset);
-                _minima.Clear();
-                foreach (var it in items) _minima.Enqueue(it);
-            }
+            if (offset < _minima[^1].Offset) _minima[^1] = (_minima[^1].Bucket, deviceTime, offset);
         }
         else
         {
-            _minima.Enqueue((bucket, deviceTime, offset));
-            while (_minima.Count > Buckets) _minima.Dequeue();
+            _minima.Add((bucket, deviceTime, offset));
+            if (_minima.Count > Buckets) _minima.RemoveAt(0);
         }
         Fit();
         return jump;
@@ -72,7 +64,7 @@ public sealed class ClockAligner
     {
         // The bucket still filling has seen few arrivals, so its minimum sits high: fit the complete buckets only.
         var done = _minima.Take(_minima.Count - 1).ToList();
-        _d0 = _minima.Peek().Device;
+        _d0 = _minima[0].Device;
         if (done.Count < 3)
         {
             _a = _minima.Min(m => m.Offset);

@@ -83,9 +83,7 @@ public sealed class SessionHost(DbFactory db, StoreWriter store, ISessionSink si
         var s = await ctx.Sessions.FindAsync(sessionId) ?? throw new ExposureInputException("sessionId", sessionId, "no such session");
         if (s.State != SessionState.Created) throw new ExposureInputException("sessionId", sessionId, $"is {s.State}; only a created session can replay a recording");
         var patient = await ctx.Patients.FindAsync(s.PatientId) ?? throw new ExposureInputException("patientId", s.PatientId, "no such patient");
-        var channels = recording.Channels.Select((c, i) => (Signal: c.Signal, Decl: Kind(c.Modality) is { } k
-            ? new Protocol.ChannelDeclaration(Name(c, i), k, c.Signal.Rate.Hertz, c.Signal.Unit.ToString()) : null))
-            .Where(x => x.Decl is not null).ToList();
+        var (usable, channels) = ChannelKinds.Declare(recording);
         if (channels.Count == 0) throw new ExposureInputException("recording", recording.Source, "no channel the pipeline can use");
         var started = clock.GetUtcNow();
         var replayClock = new ManualTimeProvider(started);
@@ -101,42 +99,33 @@ public sealed class SessionHost(DbFactory db, StoreWriter store, ISessionSink si
             rec.StartedAt = started;
             rec.Source = "replay";
             d.Devices.Add(new DeviceRecord { Id = deviceId, SessionId = sessionId, Name = "replay: " + Path.GetFileName(recording.Source), Role = "Sensor",
-                TokenHash = Security.Secrets.Hash(Security.Secrets.NewToken()), CreatedAt = started, ChannelsJson = JsonSerializer.Serialize(channels.Select(c => c.Decl), SessionActor.Json) });
+                TokenHash = Security.Secrets.Hash(Security.Secrets.NewToken()), CreatedAt = started, ChannelsJson = JsonSerializer.Serialize(channels, SessionActor.Json) });
             await d.SaveChangesAsync();
         });
         await store.Audit(actor, "replay_start", s.Id, $"{Path.GetFileName(recording.Source)}, {channels.Count} channels, {(realTime ? "real time" : "as fast as possible")}");
         metrics.SessionStarted();
-        await a.Ask((p, o) => p.DeclareDevice(deviceId, channels.Select(c => c.Decl!).ToList(), -1, new Dictionary<string, long>(), o));
+        await a.Ask((p, o) => p.DeclareDevice(deviceId, channels, -1, new Dictionary<string, long>(), o));
         await a.Ask((p, o) => p.ConsoleCount(Math.Max(1, _consoles.GetValueOrDefault(s.Id)), o));   // nobody needs to veto a recording
-        _ = Task.Run(() => ReplayAsync(a, replayClock, started, deviceId, channels.Select(c => (c.Signal, c.Decl!)).ToList(), realTime, actor));
+        _ = Task.Run(() => ReplayAsync(a, replayClock, started, deviceId, usable, channels, realTime, actor));
         return a;
     }
 
     private async Task ReplayAsync(SessionActor a, ManualTimeProvider replayClock, DateTimeOffset started, string deviceId,
-        List<(OpenVret.Signals.Signal Signal, Protocol.ChannelDeclaration Decl)> channels, bool realTime, string actor)
+        OpenVret.Signals.Recording recording, IReadOnlyList<Protocol.ChannelDeclaration> channels, bool realTime, string actor)
     {
         double step = realTime ? 0.1 : 1.0;
-        double t0 = channels.Min(c => c.Signal.StartSeconds), end = channels.Max(c => c.Signal.EndSeconds);
-        var pos = new int[channels.Count];
+        var cursor = new OpenVret.Signals.RecordingCursor(recording);
+        double t0 = cursor.StartSeconds;
         var seq = new long[channels.Count];
         var wall = System.Diagnostics.Stopwatch.StartNew();
         try
         {
-            for (double t = t0 + step; t < end + step; t += step)
+            for (double t = t0 + step; t < cursor.EndSeconds + step; t += step)
             {
                 if (Find(a.SessionId) != a) return;
                 if (realTime && (t - t0) > wall.Elapsed.TotalSeconds) await Task.Delay(TimeSpan.FromSeconds(t - t0 - wall.Elapsed.TotalSeconds));
-                var batches = new List<Protocol.SampleBatch?>();
-                for (int i = 0; i < channels.Count; i++)
-                {
-                    var sig = channels[i].Signal;
-                    int upTo = (int)Math.Min(sig.Length, Math.Max(0, Math.Round((t - sig.StartSeconds) * sig.Rate.Hertz)));
-                    if (upTo <= pos[i]) continue;
-                    var x = new float[upTo - pos[i]];
-                    for (int k = 0; k < x.Length; k++) x[k] = (float)sig.Samples[pos[i] + k];
-                    batches.Add(new Protocol.SampleBatch(channels[i].Decl.Name, seq[i]++, sig.StartSeconds + pos[i] / sig.Rate.Hertz - t0, x));
-                    pos[i] = upTo;
-                }
+                var batches = cursor.Until(t).Select(x => (Protocol.SampleBatch?)new Protocol.SampleBatch(channels[x.Channel].Name, seq[x.Channel]++,
+                    x.StartSeconds - t0, ChannelKinds.Samples(x))).ToList();
                 replayClock.SetUtcNow(started.AddSeconds(t - t0));
                 if (batches.Count > 0)
                 {
@@ -146,7 +135,6 @@ public sealed class SessionHost(DbFactory db, StoreWriter store, ISessionSink si
                 }
                 await a.Tick();
                 if (Find(a.SessionId) != a) return;   // ended by the therapist
-
             }
             await EndAsync(a.SessionId, actor);
         }
@@ -155,21 +143,6 @@ public sealed class SessionHost(DbFactory db, StoreWriter store, ISessionSink si
             log.LogError(e, "replay of {Session} failed", Security.Secrets.Pseudonym("session", a.SessionId));
             await store.Audit("server", "replay_failed", a.SessionId, e.Message);
         }
-    }
-
-    private static Protocol.ChannelKind? Kind(OpenVret.Signals.Modality m) => m switch
-    {
-        OpenVret.Signals.Modality.Ecg => Protocol.ChannelKind.Ecg, OpenVret.Signals.Modality.Ppg => Protocol.ChannelKind.Ppg,
-        OpenVret.Signals.Modality.Eda => Protocol.ChannelKind.Eda, OpenVret.Signals.Modality.Respiration => Protocol.ChannelKind.Respiration,
-        OpenVret.Signals.Modality.SkinTemperature => Protocol.ChannelKind.SkinTemperature, OpenVret.Signals.Modality.Accelerometer => Protocol.ChannelKind.Accelerometer,
-        OpenVret.Signals.Modality.Eeg => Protocol.ChannelKind.Eeg, OpenVret.Signals.Modality.HeadMovement => Protocol.ChannelKind.HeadMovement,
-        _ => null,
-    };
-
-    private static string Name(OpenVret.Signals.ChannelSignal c, int i)
-    {
-        var n = new string(c.Signal.Name.Where(ch => char.IsLetterOrDigit(ch) || ch is '_' or '-').ToArray());
-        return n.Length is > 0 and <= 48 ? $"{n}{i}" : $"{c.Modality}{i}".ToLowerInvariant();
     }
 
     public async Task EndAsync(string sessionId, string actor)

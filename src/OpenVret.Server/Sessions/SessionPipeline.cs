@@ -124,6 +124,7 @@ public sealed class SessionPipeline
     }
 
     private readonly SessionSetup _setup;
+    private readonly TimeProvider _clock;
     private readonly ArousalEstimator _estimator;
     private readonly Dictionary<string, DeviceState> _devices = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ChannelState> _channels = new(StringComparer.Ordinal);
@@ -154,6 +155,7 @@ public sealed class SessionPipeline
     public SessionPipeline(SessionSetup setup, ArousalModel model, TimeProvider clock, Outbox startup)
     {
         _setup = setup;
+        _clock = clock;
         _estimator = new ArousalEstimator(model);
         _now = setup.ResumeAtSeconds;
         _consoleAbsentSince = _now;
@@ -234,13 +236,7 @@ public sealed class SessionPipeline
             o.Entries.Add(new EntryDraft(_now, EntryKind.Event, "pipeline_rebuilt", new { reason = "the set of channels changed; feature windows restart", channels = specs.Select(s => s.Name) }));
     }
 
-    private static Modality? Map(ChannelKind k) => k switch
-    {
-        ChannelKind.Ecg => Modality.Ecg, ChannelKind.Ppg => Modality.Ppg, ChannelKind.Eda => Modality.Eda,
-        ChannelKind.Respiration => Modality.Respiration, ChannelKind.SkinTemperature => Modality.SkinTemperature,
-        ChannelKind.Accelerometer => Modality.Accelerometer, ChannelKind.Eeg => Modality.Eeg, ChannelKind.HeadMovement => Modality.HeadMovement,
-        _ => null,
-    };
+    private static Modality? Map(ChannelKind k) => ChannelKinds.ToModality(k);
 
     // ------------------------------------------------------------------------------------------------ samples
 
@@ -699,12 +695,9 @@ public sealed class SessionPipeline
         var s = Engine.Snapshot;
         double covered = double.IsNaN(_lastWindowEnd) ? 0 : _lastWindowEnd - _firstDataTime;
         double baselineLeft = Phase == SessionPhase.Baseline ? Math.Max(0, _setup.BaselineSeconds - Math.Max(covered, _now)) : 0;
-        var pending = Engine.Events.Where(e => e.Proposal is not null && e.Status is ProposalStatus.Pending or ProposalStatus.Scheduled)
-            .Select(e => e.Proposal!).DistinctBy(p => p.Id)
-            .Select(p => (p, status: Engine.StatusOf(p.Id)))
-            .Where(x => x.status is ProposalStatus.Pending or ProposalStatus.Scheduled)
-            .Select(x => new PendingProposal(x.p, x.status, x.status == ProposalStatus.Scheduled ? Math.Max(0, (x.p.At + Engine.VetoWindow).TotalSeconds - _now) : null))
-            .ToList();
+        var now = _clock.GetUtcNow();
+        var pending = Engine.AwaitingDecision.Select(w => new PendingProposal(w.Proposal, w.Status,
+            w.ApplyAt is { } at ? Math.Max(0, (at - now).TotalSeconds) : null)).ToList();
         return new LiveView(_setup.SessionId, _now, Phase == SessionPhase.Exposure && Engine.Stopped ? SessionPhase.Paused : Phase,
             _arousal?.Probability, _arousal?.Level, _arousal?.Uncertainty, _arousal?.TopContributions ?? Array.Empty<Contribution>(),
             _heartRate, _scl, _channels.Values.ToDictionary(c => c.Key, c => c.Status.ToString()),

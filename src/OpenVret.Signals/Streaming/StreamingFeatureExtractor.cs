@@ -186,24 +186,11 @@ public sealed class StreamingFeatureExtractor
         }).ToList();
         var x = new StreamingFeatureExtractor(specs, windowSeconds, hopSeconds);
         var res = new List<FeatureVector>();
-        var pos = new int[specs.Count];
-        double end = recording.Channels.Max(c => c.Signal.EndSeconds);
-        double t0 = recording.Channels.Min(c => c.Signal.StartSeconds);
-        for (double t = t0 + hopSeconds; ; t += hopSeconds)
+        var cursor = new RecordingCursor(recording);
+        for (double t = cursor.StartSeconds + hopSeconds; ; t += hopSeconds)
         {
-            bool any = false;
-            for (int i = 0; i < specs.Count; i++)
-            {
-                var sig = recording.Channels[i].Signal;
-                int upTo = (int)Math.Min(sig.Length, Math.Max(0, Math.Round((t - sig.StartSeconds) * sig.Rate.Hertz)));
-                if (upTo > pos[i])
-                {
-                    res.AddRange(x.Push(specs[i].Name, sig.TimeOf(pos[i]), sig.Samples.AsSpan(pos[i], upTo - pos[i])));
-                    pos[i] = upTo;
-                }
-                if (pos[i] < sig.Length) any = true;
-            }
-            if (!any || t > end + hopSeconds) break;
+            foreach (var stretch in cursor.Until(t)) res.AddRange(x.Push(specs[stretch.Channel].Name, stretch.StartSeconds, stretch.Samples.Span));
+            if (cursor.Done || t > cursor.EndSeconds + hopSeconds) break;
         }
         return res;
     }
