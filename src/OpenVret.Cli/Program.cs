@@ -22,6 +22,7 @@ namespace OpenVret.Cli
             root.Subcommands.Add(ServerCommands.Audit());
             root.Subcommands.Add(SimulateLiveCommand.Create());
             root.Subcommands.Add(DeviceReplayCommand.Create());
+            root.Subcommands.Add(DialogueCommand.Create());
             return root;
         }
     }

@@ -159,6 +159,7 @@ public static class CliErrors
         try { action(); return 0; }
         catch (SignalInputException e) { Console.Error.WriteLine($"error: {e.Message}"); return 2; }
         catch (OpenVret.Exposure.ExposureInputException e) { Console.Error.WriteLine($"error: {e.Message}"); return 2; }
+        catch (OpenVret.Dialogue.Personas.DialogueInputException e) { Console.Error.WriteLine($"error: {e.Message}"); return 2; }
         catch (IOException e) { Console.Error.WriteLine($"error: {e.Message}"); return 2; }
         catch (UnauthorizedAccessException e) { Console.Error.WriteLine($"error: {e.Message}"); return 2; }
     }
