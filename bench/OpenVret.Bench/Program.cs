@@ -5,7 +5,8 @@ using OpenVret.Signals.Eda;
 using OpenVret.Signals.Readers;
 
 // CLI bench: NeuroKit2 reference times (../shared/oracle/TIMINGS.md) vs ours on the same files, median of 5 runs.
-// Usage: dotnet run -c Release --project bench/OpenVret.Bench [-- ORACLE_DIR] [--memory | --streaming | --generator | --estimator MODEL_DIR]
+// Usage: dotnet run -c Release --project bench/OpenVret.Bench [-- ORACLE_DIR] [--memory | --streaming | --generator | --estimator MODEL_DIR | --dialogue]
+if (args.Contains("--dialogue")) { DialogueBench.Run(); return 0; }
 if (args.Contains("--estimator"))
 {
     // Live inference: one feature vector to calibrated probability, level, uncertainty and top-3 contributions.

@@ -112,7 +112,6 @@ public static class CrisisScreen
         var ho = ScreenCategory.HarmToOthers;
         var ad = ScreenCategory.AcuteDistress;
         var ma = ScreenCategory.MedicalAdvice;
-        var neg = Checks.Negatable;
         var self = Checks.Negatable | Checks.SelfSubject;
         return
         [
