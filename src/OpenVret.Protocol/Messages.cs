@@ -72,13 +72,19 @@ namespace OpenVret.Protocol
         Interaction,
         /// <summary>The patient asked to stop (a button or a spoken request).</summary>
         StopRequest,
+        /// <summary>
+        /// The patient said something (speech recognition or typed): <see cref="ClientEvent.Text"/> is the text,
+        /// <see cref="ClientEvent.Value"/> the seconds spoken, <see cref="ClientEvent.LatencySeconds"/> the seconds
+        /// from the agent's last line to the start of speech. Every utterance is screened for crisis content.
+        /// </summary>
+        Utterance,
     }
 
     /// <summary>Yaw/pitch (degrees) of the head relative to the stimulus direction, and whether the stimulus is in view.</summary>
     public sealed record HeadPose(double YawDegrees, double PitchDegrees, bool StimulusInView);
 
     /// <summary>An event from a VR client or a device. <see cref="Sequence"/> increases per device; duplicates are ignored.</summary>
-    public sealed record ClientEvent(long Sequence, double DeviceTime, ClientEventKind Kind, double? Value, string? Text, HeadPose? Pose);
+    public sealed record ClientEvent(long Sequence, double DeviceTime, ClientEventKind Kind, double? Value, string? Text, HeadPose? Pose, double? LatencySeconds = null);
 
     public sealed record EventAck(long Sequence, BatchStatus Status, string? Error);
 
@@ -87,7 +93,12 @@ namespace OpenVret.Protocol
     /// its <see cref="SceneCommand.Parameters"/> hold "breathing" (1 = show the breathing guide), "gauge" (1 = show
     /// the arousal gauge) and, while the gauge is on, "arousal" (the calibrated probability, 0-1), re-sent as it changes.
     /// </summary>
-    public enum SceneCommandKind { SetScene, Pause, Resume, ShowPrompt, CalmScene, Biofeedback }
+    /// <summary>
+    /// <see cref="AgentSay"/>: a virtual human speaks <see cref="SceneCommand.Prompt"/> (show it as a caption and
+    /// speak it with speech synthesis); <see cref="SceneCommand.Context"/> holds "persona" (its id), "name" and
+    /// "source" (disclosure, scripted, llm, therapist, fallback, safety_script, support, refer).
+    /// </summary>
+    public enum SceneCommandKind { SetScene, Pause, Resume, ShowPrompt, CalmScene, Biofeedback, AgentSay }
 
     /// <summary>
     /// A command to the VR scene. <see cref="Parameters"/> follow the scenario schema of the exposure engine;

@@ -34,4 +34,14 @@ public sealed class ServerOptions
     public int TickMilliseconds { get; set; } = 250;
     /// <summary>Print a one-line summary of each live session to the log every this many seconds (0 = never).</summary>
     public double LiveLogSeconds { get; set; } = 10;
+    /// <summary>
+    /// OpenAI-compatible chat endpoint for LLM-driven virtual humans, ending in /v1 (a local llama.cpp or Ollama
+    /// server, or a hosted one). Empty: agents are scripted only. The key comes from configuration
+    /// (OpenVret__LlmApiKey), never from code.
+    /// </summary>
+    public string? LlmEndpoint { get; set; }
+    public string LlmModel { get; set; } = "local";
+    public string? LlmApiKey { get; set; }
+    /// <summary>A model reply slower than this is dropped and the script answers instead.</summary>
+    public double LlmTimeoutSeconds { get; set; } = 6;
 }

@@ -22,6 +22,8 @@ public sealed record Condition(string Field, ComparisonOp Op, double Value)
         ["head_away_s"] = "seconds the head has been turned away",
         ["intensity"] = "current stimulus intensity 0-1",
         ["session_number"] = "1 for the first session",
+        ["speech_s"] = "length of the patient's last spoken answer to a virtual human, seconds",
+        ["response_latency_s"] = "seconds the patient took to start that answer",
     };
 
     /// <summary>False when the field has no value yet (a rule never fires on missing data).</summary>

@@ -131,6 +131,8 @@ public sealed class ExposureEngine
         Range("headAwaySeconds", u.HeadAwaySeconds, 0, 86400);
         Range("expectancyBefore", u.ExpectancyBefore, 0, 100);
         Range("outcomeAfter", u.OutcomeAfter, 0, 100);
+        Range("speechSeconds", u.SpeechSeconds, 0, 3600);
+        Range("responseLatencySeconds", u.ResponseLatencySeconds, 0, 3600);
     }
 
     private void Merge(StateUpdate u)
@@ -149,6 +151,8 @@ public sealed class ExposureEngine
             Sensors = u.Sensors ?? s.Sensors,
             DissociationSigns = u.DissociationSigns ?? Array.Empty<string>(),
             LastPhysiologyAt = physiology ? u.Elapsed : s.LastPhysiologyAt,
+            LastSpeechSeconds = u.SpeechSeconds ?? s.LastSpeechSeconds,
+            LastResponseLatencySeconds = u.ResponseLatencySeconds ?? s.LastResponseLatencySeconds,
         };
         if (u.TrialEnded)
         {

@@ -24,6 +24,9 @@ public sealed record StateUpdate
     public double? ExpectancyBefore { get; init; }
     public double? OutcomeAfter { get; init; }
     public bool TrialEnded { get; init; }
+    /// <summary>A spoken answer ended (dialogue with a virtual human): how long the patient spoke, and how long they took to start.</summary>
+    public double? SpeechSeconds { get; init; }
+    public double? ResponseLatencySeconds { get; init; }
 }
 
 /// <summary>The engine's view of the session at one moment: latest values plus where the exposure stands.</summary>
@@ -47,6 +50,8 @@ public sealed record SessionSnapshot
     public double? PredictedExpectancy { get; init; }
     public double? LastViolation { get; init; }
     public bool Paused { get; init; }
+    public double? LastSpeechSeconds { get; init; }
+    public double? LastResponseLatencySeconds { get; init; }
 
     public double TimeInStepSeconds => (Elapsed - StepStartedAt).TotalSeconds;
 
@@ -67,6 +72,8 @@ public sealed record SessionSnapshot
         if (Suds is double s) v["suds"] = s;
         if (PredictedExpectancy is double e) v["expectancy"] = e;
         if (LastViolation is double x) v["violation"] = x;
+        if (LastSpeechSeconds is double sp) v["speech_s"] = sp;
+        if (LastResponseLatencySeconds is double rl) v["response_latency_s"] = rl;
         return v;
     }
 }

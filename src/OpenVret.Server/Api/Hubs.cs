@@ -8,6 +8,7 @@ using OpenVret.Exposure.Domain;
 using OpenVret.Exposure.Session;
 using OpenVret.Protocol;
 using OpenVret.Server.Data;
+using OpenVret.Server.Dialogue;
 using OpenVret.Server.Security;
 using OpenVret.Server.Sessions;
 
@@ -18,7 +19,7 @@ namespace OpenVret.Server.Api;
 /// the session comes from its token, never from a message.
 /// </summary>
 [Authorize(Roles = Roles.Device, AuthenticationSchemes = DeviceAuthenticationHandler.SchemeName)]
-public sealed class DeviceHub(SessionHost host, DbFactory db, StoreWriter store, ServerOptions options, TimeProvider clock) : Hub
+public sealed class DeviceHub(SessionHost host, DbFactory db, StoreWriter store, ServerOptions options, TimeProvider clock, AgentService agents) : Hub
 {
     private string SessionId => Context.User!.FindFirstValue(Roles.SessionClaim)!;
     private string DeviceId => Context.User!.FindFirstValue(Roles.DeviceClaim)!;
@@ -98,6 +99,8 @@ public sealed class DeviceHub(SessionHost host, DbFactory db, StoreWriter store,
         string device = DeviceId;
         var actor = Actor();
         var ack = await actor.Ask((p, o) => p.OnClientEvent(device, e, actor.Now, o));
+        // The agent answers outside this call: the device's ack never waits for a model.
+        if (ack.Status == BatchStatus.Accepted && e.Kind == ClientEventKind.Utterance) _ = agents.HearAsync(SessionId, e);
         if (ack.Status == BatchStatus.Accepted && e.Kind != ClientEventKind.HeadPose)
             await store.Run(async d =>
             {
@@ -123,12 +126,12 @@ public sealed class DeviceHub(SessionHost host, DbFactory db, StoreWriter store,
 
 /// <summary>The therapist console: watch a session, decide on proposals, stop everything. Every call is audited.</summary>
 [Authorize(Roles = Roles.Therapist + "," + Roles.Admin, AuthenticationSchemes = "Cookies")]
-public sealed class ConsoleHub(SessionHost host) : Hub
+public sealed class ConsoleHub(SessionHost host, AgentService agents) : Hub
 {
     public static string Group(string sessionId) => "console:" + sessionId;
     private string Actor => "user:" + Context.User!.FindFirstValue(ClaimTypes.NameIdentifier);
 
-    public sealed record WatchResult(LiveView View, IReadOnlyList<Alert> OpenAlerts, IReadOnlyList<EngineEvent> RecentEvents);
+    public sealed record WatchResult(LiveView View, IReadOnlyList<Alert> OpenAlerts, IReadOnlyList<EngineEvent> RecentEvents, IReadOnlyList<TranscriptItem> Transcript, AgentStatus? Agent);
 
     public async Task<WatchResult> Watch(string sessionId)
     {
@@ -145,8 +148,8 @@ public sealed class ConsoleHub(SessionHost host) : Hub
         return await Snapshot(a);
     }
 
-    private static Task<WatchResult> Snapshot(SessionActor a) =>
-        a.Ask((p, _) => new WatchResult(p.View(), p.OpenAlerts.ToList(), p.Engine.Events.TakeLast(50).ToList()));
+    private Task<WatchResult> Snapshot(SessionActor a) =>
+        a.Ask((p, _) => new WatchResult(p.View(), p.OpenAlerts.ToList(), p.Engine.Events.TakeLast(50).ToList(), p.RecentTranscript, agents.TryStatus(a.SessionId)));
 
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
@@ -175,6 +178,23 @@ public sealed class ConsoleHub(SessionHost host) : Hub
     public Task SetBiofeedback(string sessionId, bool breathingGuide, bool arousalGauge) =>
         Do(sessionId, (p, o) => p.SetBiofeedback(Actor, breathingGuide, arousalGauge, o));
     public Task AcknowledgeAlert(string sessionId, string alertId) => Do(sessionId, (p, o) => p.AcknowledgeAlert(Actor, alertId, o));
+
+    // Virtual humans: every call is on the audit trail (through the session actor).
+    private static async Task<T> Agent<T>(Func<Task<T>> work)
+    {
+        try { return await work(); }
+        catch (OpenVret.Dialogue.Personas.DialogueInputException e) { throw new HubException(e.Message); }
+        catch (InvalidOperationException e) { throw new HubException(e.Message); }
+    }
+
+    public Task<AgentStatus> StartAgent(string sessionId, string persona, string mode, bool useLlm, double? intensity) =>
+        Agent(() => agents.StartAsync(sessionId, persona, mode, useLlm, intensity, Actor));
+    public Task<AgentStatus> AgentSelect(string sessionId, string nodeId) => Agent(() => agents.SelectAsync(sessionId, nodeId, Actor));
+    public Task<AgentStatus> AgentSay(string sessionId, string text) => Agent(() => agents.SayAsync(sessionId, text, Actor));
+    public Task<AgentStatus> AgentResume(string sessionId, string note) => Agent(() => agents.ResumeAsync(sessionId, note ?? "", Actor));
+    public Task<AgentStatus> AgentIntensity(string sessionId, double? intensity) => Agent(() => agents.SetIntensityAsync(sessionId, intensity, Actor));
+    public Task<AgentStatus?> AgentStatus(string sessionId) => Task.FromResult(agents.TryStatus(sessionId));
+    public Task<bool> StopAgent(string sessionId) => Agent(async () => { await agents.StopAsync(sessionId, Actor); return true; });
 }
 
 /// <summary>Names of the server-to-console methods.</summary>
@@ -183,6 +203,7 @@ public static class ConsoleClientMethods
     public const string Live = "Live";
     public const string EngineEvent = "EngineEvent";
     public const string Alert = "Alert";
+    public const string Transcript = "Transcript";
 }
 
 /// <summary>Delivers session output over SignalR.</summary>
@@ -198,4 +219,6 @@ public sealed class SignalRSink(IHubContext<DeviceHub> devices, IHubContext<Cons
         _ = consoles.Clients.Group(ConsoleHub.Group(sessionId)).SendAsync(ConsoleClientMethods.Alert, alert);
     public void ToConsole(string sessionId, LiveView view) =>
         _ = consoles.Clients.Group(ConsoleHub.Group(sessionId)).SendAsync(ConsoleClientMethods.Live, view);
+    public void ToConsole(string sessionId, TranscriptItem line) =>
+        _ = consoles.Clients.Group(ConsoleHub.Group(sessionId)).SendAsync(ConsoleClientMethods.Transcript, line);
 }

@@ -17,6 +17,8 @@ using OpenVret.Server.Sessions;
 namespace OpenVret.Server.Api;
 
 public sealed record LoginRequest(string UserName, string Password);
+public sealed record MemoryView(string Text, DateTimeOffset? UpdatedAt);
+public sealed record MemoryInput(string? Text);
 public sealed record UserInfo(int Id, string UserName, string Role);
 public sealed record CreateUserRequest(string UserName, string Password, string Role);
 public sealed record PatientInput(string? Id, string? Site, JsonElement Hierarchy, string? Notes);
@@ -128,6 +130,36 @@ public static class RestApi
             var p = await ctx.Patients.FindAsync(id);
             return p is null ? Problem("id", id, "no such patient", 404) : Results.Ok(ToView(p));
         });
+
+        // What the virtual humans remember about a patient: read and edited by the therapist, audited.
+        therapist.MapGet("/patients/{id}/memory", async (string id, DbFactory db) =>
+        {
+            await using var ctx = db.Create();
+            var p = await ctx.Patients.FindAsync(id);
+            return p is null ? Problem("id", id, "no such patient", 404) : Results.Ok(new MemoryView(p.AgentMemory ?? "", p.AgentMemoryUpdatedAt));
+        });
+
+        therapist.MapPut("/patients/{id}/memory", async (string id, MemoryInput input, ClaimsPrincipal u, DbFactory db, StoreWriter store, TimeProvider clock) =>
+        {
+            OpenVret.Dialogue.Memory.PatientMemory memory;
+            try { memory = OpenVret.Dialogue.Memory.PatientMemory.FromTherapist(input.Text ?? ""); }
+            catch (OpenVret.Dialogue.Personas.DialogueInputException e) { return Problem(e.Field, e.Value, e.Message); }
+            await using var ctx = db.Create();
+            var p = await ctx.Patients.FindAsync(id);
+            if (p is null) return Problem("id", id, "no such patient", 404);
+            p.AgentMemory = memory.Text;
+            p.AgentMemoryUpdatedAt = clock.GetUtcNow();
+            await ctx.SaveChangesAsync();
+            await store.Audit(Actor(u), "memory_edited", null, $"{id}: {memory.Text.Length} characters");
+            return Results.Ok(new MemoryView(p.AgentMemory, p.AgentMemoryUpdatedAt));
+        });
+
+        therapist.MapGet("/personas", (OpenVret.Server.Dialogue.AgentService agents) => Results.Ok(new
+        {
+            llm = agents.LlmConfigured,
+            modes = new[] { "local-keywords", "global-keywords", "speaking-time", "therapist" },
+            personas = OpenVret.Dialogue.Personas.Persona.BuiltInIds.Select(OpenVret.Dialogue.Personas.Persona.BuiltIn).Select(p => new { p.Id, p.Name, p.Role, p.Tone }),
+        }));
 
         therapist.MapPost("/patients", async (PatientInput input, ClaimsPrincipal u, DbFactory db, StoreWriter store, TimeProvider clock) =>
         {

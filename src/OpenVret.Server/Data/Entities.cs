@@ -22,6 +22,9 @@ public sealed class PatientRecord
     public required string HierarchyJson { get; set; }
     public string Notes { get; set; } = "";
     public DateTimeOffset CreatedAt { get; set; }
+    /// <summary>What the virtual humans remember across sessions (plain text the therapist can read and edit).</summary>
+    public string? AgentMemory { get; set; }
+    public DateTimeOffset? AgentMemoryUpdatedAt { get; set; }
 }
 
 public enum SessionState { Created, Running, Ended }

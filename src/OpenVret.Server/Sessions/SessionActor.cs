@@ -15,6 +15,7 @@ public interface ISessionSink
     void ToConsole(string sessionId, EngineEvent e);
     void ToConsole(string sessionId, Alert alert);
     void ToConsole(string sessionId, LiveView view);
+    void ToConsole(string sessionId, TranscriptItem line);
 }
 
 /// <summary>
@@ -149,6 +150,7 @@ public sealed class SessionActor
         foreach (var c in o.Scene) _sink.ToScene(SessionId, c);
         foreach (var e in o.EngineEvents) _sink.ToConsole(SessionId, e);
         foreach (var a in o.Alerts) _sink.ToConsole(SessionId, a);
+        foreach (var t in o.Transcript) _sink.ToConsole(SessionId, t);
         foreach (var (device, notice) in o.Notices) _sink.ToDevice(device, notice);
         var now = _clock.GetUtcNow();
         foreach (var e in o.Entries)

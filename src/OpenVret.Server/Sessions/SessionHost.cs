@@ -148,7 +148,21 @@ public sealed class SessionHost(DbFactory db, StoreWriter store, ISessionSink si
     public async Task EndAsync(string sessionId, string actor)
     {
         if (!_actors.TryRemove(sessionId, out var a)) throw new ExposureInputException("sessionId", sessionId, "is not running");
-        await a.Ask((p, o) => p.End(actor, o));
+        var date = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        var digest = await a.Ask((p, o) => { p.End(actor, o); return p.Digest(date); });
+        // The agents' memory of this patient: updated from the session, kept editable by the therapist.
+        await store.Run(async d =>
+        {
+            var patient = await d.Patients.FindAsync(a.PatientId);
+            if (patient is null) return;
+            var updated = OpenVret.Dialogue.Memory.MemoryBuilder.Update(
+                string.IsNullOrEmpty(patient.AgentMemory) ? null : new OpenVret.Dialogue.Memory.PatientMemory(patient.AgentMemory), digest);
+            patient.AgentMemory = updated.Text;
+            patient.AgentMemoryUpdatedAt = clock.GetUtcNow();
+            await d.SaveChangesAsync();
+        });
+        await store.Audit("server", "memory_updated", sessionId, $"session {digest.SessionNumber}: {digest.ItemsPractised.Count} items practised");
+        Ended?.Invoke(sessionId);
         await store.Run(async d =>
         {
             var rec = await d.Sessions.FindAsync(sessionId);
@@ -160,6 +174,9 @@ public sealed class SessionHost(DbFactory db, StoreWriter store, ISessionSink si
     }
 
     public int ConsolesWatching(string sessionId) => _consoles.GetValueOrDefault(sessionId);
+
+    /// <summary>Raised after a session ended (the agents of that session stop).</summary>
+    public event Action<string>? Ended;
 
     /// <summary>The console hub reports how many consoles watch a session (the session holds without one).</summary>
     public async Task ConsolesChangedAsync(string sessionId, int delta)

@@ -1,4 +1,9 @@
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using OpenVret.Dialogue;
+using OpenVret.Dialogue.Guardrails;
+using OpenVret.Dialogue.Memory;
 using OpenVret.Exposure;
 using OpenVret.Exposure.Domain;
 using OpenVret.Exposure.Rules;
@@ -60,6 +65,13 @@ public sealed record PendingProposal(Proposal Proposal, ProposalStatus Status, d
 /// <summary>A safety or fault alert the therapist must see and acknowledge.</summary>
 public sealed record Alert(string Id, double At, string Kind, string Text, bool Critical);
 
+/// <summary>
+/// One line of the session's conversation, as the console shows it: who spoke (patient, agent, therapist,
+/// system), the text, and for a patient line the screen's verdict; for an agent line where it came from and why.
+/// </summary>
+public sealed record TranscriptItem(double At, string Speaker, string Text, string? Persona, string? Source, string? Reason,
+    string? ScreenCategory, string? ScreenAction, string? ScreenRule, double? SpeakingSeconds, double? LatencySeconds);
+
 /// <summary>Something to append to the session's records (serialised by the host).</summary>
 public sealed record EntryDraft(double At, EntryKind Kind, string Name, object Payload);
 
@@ -75,7 +87,8 @@ public sealed class Outbox
     public List<EngineEvent> EngineEvents { get; } = new();
     public List<Alert> Alerts { get; } = new();
     public List<(string DeviceId, DeviceNotice Notice)> Notices { get; } = new();
-    public bool Any => Entries.Count + Audit.Count + Scene.Count + EngineEvents.Count + Alerts.Count + Notices.Count > 0;
+    public List<TranscriptItem> Transcript { get; } = new();
+    public bool Any => Entries.Count + Audit.Count + Scene.Count + EngineEvents.Count + Alerts.Count + Notices.Count + Transcript.Count > 0;
 }
 
 /// <summary>The decision on one sample batch: the ack for the device and what to store durably.</summary>
@@ -142,6 +155,12 @@ public sealed class SessionPipeline
     private SceneCommand? _currentScene;
     private double _firstDataTime = double.NaN, _lastWindowEnd = double.NaN;
     private bool _breathingGuide, _arousalGauge;
+    private readonly Queue<TranscriptItem> _transcriptTail = new();
+    private const int TranscriptTail = 30;
+    // What the session contributes to the patient's memory.
+    private readonly List<string> _practised = new();
+    private double? _sudsFirst, _sudsPeak, _expectancyFirst, _outcomeLast, _sudsAtBreathing;
+    private bool _breathingUsed;
 
     public ExposureEngine Engine { get; }
     public SessionPhase Phase { get; private set; } = SessionPhase.Baseline;
@@ -423,11 +442,29 @@ public sealed class SessionPipeline
         if (e.Kind == ClientEventKind.HeadPose && (e.Pose is null || !double.IsFinite(e.Pose.YawDegrees) || !double.IsFinite(e.Pose.PitchDegrees)))
             return Reject(e.Sequence, "pose: a head-pose event needs finite yaw and pitch");
         if (e.Text is { Length: > 2000 }) return Reject(e.Sequence, $"text: {e.Text.Length} characters is more than 2000");
+        if (e.Kind == ClientEventKind.Utterance)
+        {
+            if (string.IsNullOrWhiteSpace(e.Text)) return Reject(e.Sequence, "text: an utterance needs its text");
+            if (e.Value is double sp && !(sp >= 0 && sp <= 3600)) return Reject(e.Sequence, $"value: speaking time {sp.ToString(CultureInfo.InvariantCulture)} s is not within 0-3600");
+            if (e.LatencySeconds is double la && !(la >= 0 && la <= 3600)) return Reject(e.Sequence, $"latencySeconds: {la.ToString(CultureInfo.InvariantCulture)} is not within 0-3600");
+        }
         device.LastEventSequence = e.Sequence;
         var kind = needsRating ? EntryKind.Rating : EntryKind.Event;
+        if (e.Kind == ClientEventKind.Utterance)
+        {
+            OnUtterance(deviceId, e, o);
+            return new EventAck(e.Sequence, BatchStatus.Accepted, null);
+        }
         if (e.Kind != ClientEventKind.HeadPose || double.IsNaN(device.LastHeadUpdate) || _now - device.LastHeadUpdate >= 1)
             o.Entries.Add(new EntryDraft(_now, kind, e.Kind.ToString(), new { deviceId, e.Sequence, e.DeviceTime, e.Value, e.Text, e.Pose }));
-        if (needsRating && e.Kind == ClientEventKind.Suds) _suds = e.Value;
+        if (needsRating && e.Kind == ClientEventKind.Suds)
+        {
+            _suds = e.Value;
+            _sudsFirst ??= e.Value;
+            _sudsPeak = Math.Max(_sudsPeak ?? 0, e.Value!.Value);
+        }
+        if (e.Kind == ClientEventKind.ExpectancyBefore) _expectancyFirst ??= e.Value;
+        if (e.Kind == ClientEventKind.OutcomeAfter) _outcomeLast = e.Value;
         switch (e.Kind)
         {
             case ClientEventKind.StopRequest:
@@ -457,6 +494,102 @@ public sealed class SessionPipeline
         }
         return new EventAck(e.Sequence, BatchStatus.Accepted, null);
     }
+
+    // ------------------------------------------------------------------------------------------------ dialogue
+
+    /// <summary>
+    /// A patient utterance: stored in the transcript (the audit trail holds its hash), screened by the same
+    /// guardrail the agents use whether or not an agent is running, and its speaking time and latency handed to
+    /// the engine. A crisis stops the exposure and alerts the therapist with the transcript; acute distress holds it.
+    /// </summary>
+    private void OnUtterance(string deviceId, ClientEvent e, Outbox o)
+    {
+        var screen = CrisisScreen.Screen(e.Text!);
+        AddTranscript(o, new TranscriptItem(_now, "patient", e.Text!, null, deviceId, null,
+            screen.CategoryName, screen.ActionName, screen.Rule, e.Value, e.LatencySeconds));
+        if (Phase == SessionPhase.Exposure && (e.Value is not null || e.LatencySeconds is not null))
+            Update(o, new StateUpdate { Elapsed = TimeSpan.FromSeconds(_now), SpeechSeconds = e.Value, ResponseLatencySeconds = e.LatencySeconds });
+        if (screen.Crisis)
+        {
+            // The trail names the category and rule; the words stay in the transcript (health data, kept once).
+            o.Audit.Add(new AuditDraft("server", "crisis_detected", $"{screen.CategoryName} (rule {screen.Rule})"));
+            Raise(o, "crisis", $"CRISIS ({screen.CategoryName.Replace('_', ' ')}): the patient said \"{e.Text}\". The exposure is stopped and the agent " +
+                "switched to the safety script. Talk with the patient now. Recent transcript:\n" + TranscriptText(), critical: true, audit: false);
+            Collect(o, Engine.EmergencyStop($"crisis statement ({screen.CategoryName})"));
+            Command(o, SceneCommandKind.ShowPrompt, null, null, null, "crisis statement: the therapist is called",
+                prompt: "Your therapist has been called and will talk with you right now. You are not alone.");
+        }
+        else if (screen.Action == GuardAction.PauseAndSupport)
+        {
+            o.Audit.Add(new AuditDraft("server", "acute_distress_detected", $"rule {screen.Rule}"));
+            Raise(o, "acute_distress", $"Acute distress: the patient said \"{e.Text}\". The exposure is held; check in with the patient.", critical: true, audit: false);
+            int before = Engine.Events.Count;
+            Engine.Hold($"acute distress in speech: \"{e.Text}\"");
+            Collect(o, Engine.Events.Skip(before).ToList());
+        }
+        else if (screen.Action == GuardAction.ReferToTherapist)
+        {
+            o.Audit.Add(new AuditDraft("server", "medical_question_detected", $"rule {screen.Rule}"));
+            Raise(o, "medical_question", $"The patient asked a medical question: \"{e.Text}\". The agent referred it to you.", critical: false, audit: false);
+        }
+    }
+
+    /// <summary>Agent lines to the scene (caption + speech), the transcript and the audit trail.</summary>
+    public void AgentSpoke(string personaId, string personaName, IReadOnlyList<AgentTurn> lines, string actor, Outbox o)
+    {
+        foreach (var l in lines)
+        {
+            if (l.NodeId == "breathing" || l.Source == LineSource.Support) MarkBreathing();
+            string source = SourceName(l.Source);
+            Command(o, SceneCommandKind.AgentSay, null, new Dictionary<string, double> { ["speak"] = 1 },
+                new Dictionary<string, string> { ["persona"] = personaId, ["name"] = personaName, ["source"] = source }, l.Reason, prompt: l.Text);
+            AddTranscript(o, new TranscriptItem(_now, "agent", l.Text, personaId, source, l.Reason, null, null, null, null, null));
+            if (actor != "agent") o.Audit.Add(new AuditDraft(actor, "agent_line", $"{personaId} {source} node={l.NodeId}"));
+        }
+    }
+
+    /// <summary>A dialogue event (agent started, stopped, resumed, fell back to the script) for the record and the console.</summary>
+    public void DialogueNote(string actor, string action, string text, Outbox o)
+    {
+        o.Audit.Add(new AuditDraft(actor, action, text));
+        AddTranscript(o, new TranscriptItem(_now, "system", text, null, action, null, null, null, null, null, null));
+    }
+
+    public IReadOnlyList<TranscriptItem> RecentTranscript => _transcriptTail.ToList();
+
+    private void MarkBreathing()
+    {
+        _breathingUsed = true;
+        _sudsAtBreathing ??= _suds;
+    }
+
+    /// <summary>What this session adds to the patient's memory: items practised, SUDS course, what helped, expectancy check.</summary>
+    public SessionDigest Digest(DateOnly date)
+    {
+        var helped = new List<string>();
+        if (_breathingUsed && (_sudsAtBreathing is null || _suds is null || _suds < _sudsAtBreathing)) helped.Add("slow breathing");
+        if (_expectancyFirst is double e && _outcomeLast is double o && e - o >= 20) helped.Add("testing the expectancy (what happened was far less than expected)");
+        return new SessionDigest(_setup.SessionNumber, date, _practised.ToList(), _sudsFirst, _sudsPeak, _suds, helped, _expectancyFirst, _outcomeLast);
+    }
+
+    private void AddTranscript(Outbox o, TranscriptItem item)
+    {
+        o.Transcript.Add(item);
+        o.Entries.Add(new EntryDraft(_now, EntryKind.Transcript, item.Speaker, item));
+        // The trail proves the transcript unchanged without copying the words into it.
+        o.Audit.Add(new AuditDraft(item.Speaker == "agent" ? "agent" : item.Speaker == "patient" ? "patient" : "server", "transcript",
+            $"{item.Speaker} sha256={Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(item.Text)))}"));
+        _transcriptTail.Enqueue(item);
+        while (_transcriptTail.Count > TranscriptTail) _transcriptTail.Dequeue();
+    }
+
+    private string TranscriptText() => string.Join("\n", _transcriptTail.TakeLast(8).Select(t => $"[{t.At:0}s] {t.Speaker}: {t.Text}"));
+
+    public static string SourceName(LineSource s) => s switch
+    {
+        LineSource.SafetyScript => "safety_script",
+        _ => s.ToString().ToLowerInvariant(),
+    };
 
     // ------------------------------------------------------------------------------------------------ therapist
 
@@ -518,6 +651,7 @@ public sealed class SessionPipeline
     /// <summary>The therapist turns the VR biofeedback overlay on or off (a breathing guide, an arousal gauge).</summary>
     public void SetBiofeedback(string actor, bool breathingGuide, bool arousalGauge, Outbox o)
     {
+        if (breathingGuide && !_breathingGuide) MarkBreathing();
         _breathingGuide = breathingGuide;
         _arousalGauge = arousalGauge;
         o.Audit.Add(new AuditDraft(actor, "biofeedback", $"breathing guide {(breathingGuide ? "on" : "off")}, arousal gauge {(arousalGauge ? "on" : "off")}"));
@@ -664,6 +798,7 @@ public sealed class SessionPipeline
     private void SendScene(Outbox o, string reason)
     {
         var item = _setup.Patient.Hierarchy[Engine.CurrentItemId];
+        if (!_practised.Contains(item.Label)) _practised.Add(item.Label);
         var ctx = Engine.CurrentContext;
         Command(o, SceneCommandKind.SetScene, item.ScenarioId, Engine.CurrentParameters,
             new Dictionary<string, string> { ["room"] = ctx.Room, ["lighting"] = ctx.Lighting, ["timeOfDay"] = ctx.TimeOfDay, ["sound"] = ctx.Sound }, reason);

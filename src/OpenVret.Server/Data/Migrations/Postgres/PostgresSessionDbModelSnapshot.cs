@@ -104,6 +104,12 @@ namespace OpenVret.Server.Data.Migrations.Postgres
                     b.Property<string>("Id")
                         .HasColumnType("text");
 
+                    b.Property<string>("AgentMemory")
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset?>("AgentMemoryUpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 

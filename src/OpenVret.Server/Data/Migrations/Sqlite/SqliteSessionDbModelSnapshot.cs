@@ -99,6 +99,12 @@ namespace OpenVret.Server.Data.Migrations.Sqlite
                     b.Property<string>("Id")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("AgentMemory")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTimeOffset?>("AgentMemoryUpdatedAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("TEXT");
 

@@ -1,0 +1,202 @@
+using System.Collections.Concurrent;
+using OpenVret.Dialogue;
+using OpenVret.Dialogue.Llm;
+using OpenVret.Dialogue.Memory;
+using OpenVret.Dialogue.Personas;
+using OpenVret.Dialogue.Scripted;
+using OpenVret.Protocol;
+using OpenVret.Server.Data;
+using OpenVret.Server.Sessions;
+
+namespace OpenVret.Server.Dialogue;
+
+/// <summary>What the console shows about a session's virtual human.</summary>
+public sealed record AgentStatus(string Persona, string Name, string Mode, string Engine, string State, double Intensity, bool IntensityFollowsEngine,
+    double SpeakingSeconds, int PatientTurns, double? MeanLatencySeconds, IReadOnlyList<ScriptCandidate> Candidates);
+
+/// <summary>
+/// The virtual humans of running sessions. One <see cref="DialogueSession"/> per session, its calls serialised;
+/// the model call (if any) runs outside the session actor, and what the agent says goes back through the actor
+/// (scene command, transcript, audit). The agent's intensity follows the exposure engine's current intensity
+/// unless the therapist fixes it. No agent speaks while no console watches the session.
+/// </summary>
+public sealed class AgentService
+{
+    private sealed class Agent(DialogueSession session, string mode, bool followEngine)
+    {
+        public DialogueSession Session { get; } = session;
+        public string Mode { get; } = mode;
+        public bool FollowEngine { get; set; } = followEngine;
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+        public PatientTurn? LastTurn { get; set; }
+    }
+
+    private sealed class ConsolePresence(SessionHost host, string sessionId) : ITherapistPresence
+    {
+        public bool TherapistConnected => host.ConsolesWatching(sessionId) > 0;
+    }
+
+    private readonly ConcurrentDictionary<string, Agent> _agents = new(StringComparer.Ordinal);
+    private readonly SessionHost _host;
+    private readonly DbFactory _db;
+    private readonly ServerOptions _options;
+    private readonly ILogger<AgentService> _log;
+
+    public AgentService(SessionHost host, DbFactory db, ServerOptions options, ILogger<AgentService> log)
+    {
+        _host = host; _db = db; _options = options; _log = log;
+        host.Ended += id => _agents.TryRemove(id, out _);
+    }
+
+    public bool LlmConfigured => !string.IsNullOrWhiteSpace(_options.LlmEndpoint);
+
+    private SessionActor Actor(string sessionId) => _host.Find(sessionId)
+        ?? throw new DialogueInputException("sessionId", sessionId, $"session '{sessionId}' is not running");
+
+    public static ScriptMode ParseMode(string mode) => mode switch
+    {
+        "speaking-time" => ScriptMode.SpeakingTime,
+        "global-keywords" => ScriptMode.GlobalKeywords,
+        "local-keywords" => ScriptMode.LocalKeywords,
+        "therapist" => ScriptMode.Therapist,
+        _ => throw new DialogueInputException("mode", mode, $"mode '{mode}': use speaking-time, global-keywords, local-keywords or therapist"),
+    };
+
+    /// <summary>Starts a persona in a session: disclosure first, then the script's opening (unless the therapist picks lines).</summary>
+    public async Task<AgentStatus> StartAsync(string sessionId, string personaId, string mode, bool useLlm, double? intensity, string actor)
+    {
+        var a = Actor(sessionId);
+        if (_host.ConsolesWatching(sessionId) == 0) throw new InvalidOperationException("no therapist console watches this session: an agent may not speak to the patient");
+        if (useLlm && !LlmConfigured) throw new DialogueInputException("useLlm", "true", "no LLM endpoint is configured on this server (OpenVret:LlmEndpoint); use the scripted engine");
+        var persona = Persona.BuiltIn(personaId);
+        var scriptMode = ParseMode(mode);
+        PatientMemory? memory;
+        await using (var ctx = _db.Create())
+        {
+            var patient = await ctx.Patients.FindAsync(a.PatientId);
+            memory = string.IsNullOrWhiteSpace(patient?.AgentMemory) ? null : new PatientMemory(patient!.AgentMemory!);
+        }
+        IDialogueEngine? llm = null;
+        if (useLlm)
+        {
+            var o = new LlmOptions(new Uri(_options.LlmEndpoint!), _options.LlmModel, _options.LlmApiKey, TimeSpan.FromSeconds(_options.LlmTimeoutSeconds));
+            llm = new LlmEngine(o.CreateClient(), o);
+        }
+        double start = intensity ?? (await a.ViewAsync()).CurrentIntensity;
+        var session = new DialogueSession(persona, new ScriptedEngine(persona.Script, scriptMode), llm, new ConsolePresence(_host, sessionId), memory, Math.Clamp(start, 0, 1));
+        var agent = new Agent(session, mode, intensity is null);
+        if (_agents.TryGetValue(sessionId, out var previous)) await StopAsync(sessionId, actor);
+        _agents[sessionId] = agent;
+        await agent.Gate.WaitAsync();
+        try
+        {
+            var lines = session.Start(a.Now);
+            await a.AskDurable((p, o) =>
+            {
+                p.DialogueNote(actor, "agent_started", $"{persona.Name} ({persona.Id}), {mode}, {(llm is null ? "scripted" : "LLM " + _options.LlmModel + " with script fallback")}{(memory is null ? "" : ", with the patient's memory")}", o);
+                p.AgentSpoke(persona.Id, persona.Name, lines, "agent", o);
+            });
+        }
+        finally { agent.Gate.Release(); }
+        return Status(sessionId);
+    }
+
+    /// <summary>A patient utterance the pipeline accepted: the agent answers (or stays silent, with the reason in the transcript).</summary>
+    public async Task HearAsync(string sessionId, ClientEvent e)
+    {
+        if (!_agents.TryGetValue(sessionId, out var agent) || _host.Find(sessionId) is not { } a) return;
+        await agent.Gate.WaitAsync();
+        try
+        {
+            if (agent.FollowEngine)
+            {
+                var view = await a.ViewAsync();
+                agent.Session.SetIntensity(Math.Clamp(view.CurrentIntensity, 0, 1));
+            }
+            var turn = new PatientTurn(e.Text!, e.Value ?? 0, e.LatencySeconds ?? double.NaN, a.Now);
+            agent.LastTurn = turn;
+            var outcome = await agent.Session.HearAsync(turn);
+            var persona = agent.Session.Persona;
+            await a.AskDurable((p, o) =>
+            {
+                if (outcome.FallbackReason != null) p.DialogueNote("agent", "agent_fallback", outcome.FallbackReason, o);
+                if (outcome.Silence != null && outcome.Lines.Count == 0) p.DialogueNote("agent", "agent_silent", outcome.Silence, o);
+                p.AgentSpoke(persona.Id, persona.Name, outcome.Lines, "agent", o);
+            });
+        }
+        catch (Exception ex)
+        {
+            _log.LogError(ex, "agent failed to answer in session {Session}", Security.Secrets.Pseudonym("session", sessionId));
+        }
+        finally { agent.Gate.Release(); }
+    }
+
+    /// <summary>Wizard-of-Oz: the therapist picks the next scripted line.</summary>
+    public Task<AgentStatus> SelectAsync(string sessionId, string nodeId, string actor) =>
+        Speak(sessionId, actor, s => s.TherapistSelect(nodeId, Actor(sessionId).Now));
+
+    /// <summary>The therapist types a line for the agent (the output guard still applies).</summary>
+    public Task<AgentStatus> SayAsync(string sessionId, string text, string actor) =>
+        Speak(sessionId, actor, s => s.TherapistSay(text, Actor(sessionId).Now));
+
+    private async Task<AgentStatus> Speak(string sessionId, string actor, Func<DialogueSession, AgentTurn> say)
+    {
+        var agent = Get(sessionId);
+        var a = Actor(sessionId);
+        await agent.Gate.WaitAsync();
+        try
+        {
+            var line = say(agent.Session);
+            await a.AskDurable((p, o) => p.AgentSpoke(agent.Session.Persona.Id, agent.Session.Persona.Name, [line], actor, o));
+        }
+        finally { agent.Gate.Release(); }
+        return Status(sessionId);
+    }
+
+    /// <summary>After a crisis hold, only the therapist lets the agent talk again.</summary>
+    public async Task<AgentStatus> ResumeAsync(string sessionId, string note, string actor)
+    {
+        var agent = Get(sessionId);
+        await agent.Gate.WaitAsync();
+        try
+        {
+            agent.Session.Resume(Actor(sessionId).Now, note);
+            await Actor(sessionId).AskDurable((p, o) => p.DialogueNote(actor, "agent_resumed", "the therapist let the agent continue: " + note, o));
+        }
+        finally { agent.Gate.Release(); }
+        return Status(sessionId);
+    }
+
+    /// <summary>Fixes the agent's intensity (0-1), or with null lets it follow the exposure engine again.</summary>
+    public async Task<AgentStatus> SetIntensityAsync(string sessionId, double? intensity, string actor)
+    {
+        var agent = Get(sessionId);
+        if (intensity is double i) agent.Session.SetIntensity(i);
+        agent.FollowEngine = intensity is null;
+        await Actor(sessionId).AskDurable((p, o) => p.DialogueNote(actor, "agent_intensity", intensity is null ? "intensity follows the exposure engine" : $"intensity fixed at {intensity:0.00}", o));
+        return Status(sessionId);
+    }
+
+    public async Task StopAsync(string sessionId, string actor)
+    {
+        if (!_agents.TryRemove(sessionId, out var agent)) throw new DialogueInputException("sessionId", sessionId, "no agent is running in this session");
+        if (_host.Find(sessionId) is { } a)
+            await a.AskDurable((p, o) => p.DialogueNote(actor, "agent_stopped", $"{agent.Session.Persona.Name} left the conversation", o));
+    }
+
+    public AgentStatus? TryStatus(string sessionId) => _agents.ContainsKey(sessionId) ? Status(sessionId) : null;
+
+    private Agent Get(string sessionId) => _agents.TryGetValue(sessionId, out var a) ? a
+        : throw new DialogueInputException("sessionId", sessionId, "no agent is running in this session; start one first");
+
+    private AgentStatus Status(string sessionId)
+    {
+        var agent = Get(sessionId);
+        var s = agent.Session;
+        var candidates = s.Script.Mode == ScriptMode.Therapist
+            ? s.Script.Candidates(new DialogueContext(s.Persona, s.Intensity, s.Transcript, s.Memory), agent.LastTurn).Take(8).ToList()
+            : (IReadOnlyList<ScriptCandidate>)[];
+        return new AgentStatus(s.Persona.Id, s.Persona.Name, agent.Mode, s.EngineName, s.State.ToString(), s.Intensity, agent.FollowEngine,
+            s.SpeakingSeconds, s.PatientTurns, double.IsNaN(s.MeanLatencySeconds) ? null : s.MeanLatencySeconds, candidates);
+    }
+}
