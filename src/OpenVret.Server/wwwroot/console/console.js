@@ -53,7 +53,25 @@
       (p.hierarchy.items || []).map(i => i.label || i.id).join(" → "))));
     if (!$("#np-hierarchy").value) $("#np-hierarchy").value = JSON.stringify({ heartRateLimitBpm: 150, items: patients.length ? patients[0].hierarchy.items : [] }, null, 2);
     if (!$("#ns-rules").value) { defaultRules = (await api("/api/rules/default")).text; $("#ns-rules").value = defaultRules; }
+    const current = $("#mem-patient").value;
+    $("#mem-patient").replaceChildren(...patients.map(p => el("option", { value: p.id }, p.id)));
+    if (current) $("#mem-patient").value = current;
+    await loadMemory();
   }
+  async function loadMemory() {
+    const id = $("#mem-patient").value;
+    if (!id) return;
+    const m = await api(`/api/patients/${encodeURIComponent(id)}/memory`);
+    $("#mem-text").value = m.text;
+    $("#mem-status").textContent = m.updatedAt ? `last updated ${new Date(m.updatedAt).toLocaleString()}` : "empty until the first session ends";
+  }
+  $("#mem-patient").addEventListener("change", loadMemory);
+  $("#mem-save").addEventListener("click", async () => {
+    try {
+      await api(`/api/patients/${encodeURIComponent($("#mem-patient").value)}/memory`, { method: "PUT", body: JSON.stringify({ text: $("#mem-text").value }) });
+      $("#mem-status").textContent = "saved";
+    } catch (e) { $("#mem-status").textContent = e.message; }
+  });
   async function refreshSessions() {
     const sessions = await api("/api/sessions");
     $("#sessions tbody").replaceChildren(...sessions.map(s => el("tr", { "data-session-id": s.id },
@@ -118,14 +136,55 @@
     hub.on("Live", render);
     hub.on("EngineEvent", addEvent);
     hub.on("Alert", addAlert);
+    hub.on("Transcript", addLine);
     hub.onreconnected(async () => { const w = await hub.invoke("Watch", id); render(w.view); });
     hub.onreconnecting(() => addAlert({ id: "conn", kind: "connection", text: "Connection to the server lost; reconnecting. The session holds safely without a console.", critical: true }));
     await hub.start();
     const w = await hub.invoke("Watch", id);
     for (const a of w.openAlerts) addAlert(a);
     for (const e of w.recentEvents) addEvent(e);
+    $("#transcript").replaceChildren();
+    for (const t of w.transcript) addLine(t);
     render(w.view);
+    const personas = await api("/api/personas");
+    $("#ag-persona").replaceChildren(...personas.personas.map(p => el("option", { value: p.id }, `${p.name} — ${p.role}`)));
+    $("#ag-llm-label").hidden = !personas.llm;
+    renderAgent(w.agent);
   }
+
+  // ------------------------------------------------------------------------------------------ virtual human
+  function addLine(t) {
+    const flagged = t.screenCategory && t.screenCategory !== "none";
+    const who = t.speaker === "agent" ? (t.persona || "agent") : t.speaker;
+    const li = el("li", { class: `t-${t.speaker}`, title: t.reason || "" },
+      el("span", { class: "hint" }, `${fmt(t.at)} s `), el("span", { class: "who" }, `${who}:`), t.text,
+      t.source && t.speaker === "agent" ? el("span", { class: "hint" }, ` (${t.source})`) : "",
+      flagged ? el("span", { class: "flag" }, `${t.screenCategory.replace(/_/g, " ")} → ${t.screenAction.replace(/_/g, " ")}`) : "",
+      t.speakingSeconds != null ? el("span", { class: "hint" }, ` · ${fmt(t.speakingSeconds, 1)} s, latency ${fmt(t.latencySeconds, 1)} s`) : "");
+    $("#transcript").append(li);
+    while ($("#transcript").children.length > 300) $("#transcript").firstChild.remove();
+    $("#transcript").scrollTop = $("#transcript").scrollHeight;
+    if (t.speaker !== "patient" && hub) hub.invoke("AgentStatus", sessionId).then(renderAgent).catch(() => {});
+  }
+  function renderAgent(a) {
+    $("#agent-off").hidden = !!a; $("#agent-on").hidden = !a;
+    if (!a) return;
+    $("#ag-name").textContent = a.name; $("#ag-engine").textContent = `${a.engine}, ${a.mode}`; $("#ag-state").textContent = a.state;
+    $("#ag-intensity").textContent = fmt(a.intensity, 2); $("#ag-follow").textContent = a.intensityFollowsEngine ? "follows the exposure" : "fixed";
+    $("#ag-speaking").textContent = fmt(a.speakingSeconds); $("#ag-turns").textContent = a.patientTurns; $("#ag-latency").textContent = fmt(a.meanLatencySeconds, 1);
+    $("#ag-resume").hidden = a.state !== "SafetyHold";
+    $("#ag-candidates").replaceChildren(...(a.candidates || []).map(c => el("button", { type: "button", class: "candidate", onclick: () => agent("AgentSelect", c.nodeId) },
+      `${c.text} `, el("span", { class: "hint" }, `(${c.why})`))));
+  }
+  async function agent(method, ...args) {
+    $("#ag-error").textContent = "";
+    try { renderAgent(await hub.invoke(method, sessionId, ...args)); }
+    catch (e) { $("#ag-error").textContent = e.message.replace(/^.*HubException: /, ""); }
+  }
+  $("#ag-start").addEventListener("click", () => agent("StartAgent", $("#ag-persona").value, $("#ag-mode").value, $("#ag-llm").checked, null));
+  $("#ag-say-send").addEventListener("click", async () => { await agent("AgentSay", $("#ag-say").value); if (!$("#ag-error").textContent) $("#ag-say").value = ""; });
+  $("#ag-resume").addEventListener("click", () => agent("AgentResume", "the therapist checked in with the patient"));
+  $("#ag-stop").addEventListener("click", async () => { $("#ag-error").textContent = ""; try { await hub.invoke("StopAgent", sessionId); renderAgent(null); } catch (e) { $("#ag-error").textContent = e.message; } });
 
   function makeChart() {
     const width = Math.max(320, $("#chart").clientWidth || 600);

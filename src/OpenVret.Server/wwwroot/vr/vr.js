@@ -170,6 +170,29 @@ gauge.position.set(-0.28, -0.1, -0.6);
 camera.add(gauge);
 breathing.visible = false; gauge.visible = false;
 
+// The agent's caption inside the headset (the HTML caption is not shown in immersive mode): wrapped text on a board below the view.
+const captionCanvas = document.createElement("canvas"); captionCanvas.width = 1024; captionCanvas.height = 192;
+const captionTexture = new THREE.CanvasTexture(captionCanvas);
+const captionBoard = new THREE.Mesh(new THREE.PlaneGeometry(0.64, 0.12), new THREE.MeshBasicMaterial({ map: captionTexture, transparent: true }));
+captionBoard.position.set(0, -0.2, -0.7);
+captionBoard.visible = false;
+camera.add(captionBoard);
+function drawCaption(name, text) {
+  const g = captionCanvas.getContext("2d");
+  g.clearRect(0, 0, 1024, 192);
+  g.fillStyle = "rgba(20,30,50,0.85)"; g.fillRect(0, 0, 1024, 192);
+  g.fillStyle = "#bcd4ff"; g.font = "bold 34px sans-serif"; g.fillText(name + ":", 20, 44);
+  g.fillStyle = "#fff"; g.font = "30px sans-serif";
+  let line = "", y = 88;
+  for (const word of text.split(" ")) {
+    if (g.measureText(line + word).width > 980) { g.fillText(line, 20, y); line = ""; y += 38; if (y > 180) break; }
+    line += word + " ";
+  }
+  if (y <= 180) g.fillText(line, 20, y);
+  captionTexture.needsUpdate = true;
+  captionBoard.visible = true;
+}
+
 const raycaster = new THREE.Raycaster();
 function pressAt(origin, direction) {
   raycaster.set(origin, direction);
@@ -326,6 +349,26 @@ function apply(cmd) {
       state.biofeedback = { breathing: p.breathing >= 0.5, gauge: p.gauge >= 0.5, arousal: p.arousal ?? state.biofeedback?.arousal ?? null };
       break;
     }
+    case "AgentSay": {
+      // A virtual human speaks: caption and speech synthesis; the answer's latency counts from now.
+      const ctx = cmd.context || {};
+      state.agent = { name: ctx.name || "Agent", persona: ctx.persona, source: ctx.source, text: cmd.prompt };
+      state.agentLines = (state.agentLines || 0) + 1;
+      state.lastAgentAt = performance.now();
+      state.typingStartedAt = null;
+      $("#talk").hidden = false;
+      $("#agent .who").textContent = state.agent.name + ":";
+      $("#agent .line").textContent = cmd.prompt;
+      $("#agent").hidden = false;
+      drawCaption(state.agent.name, cmd.prompt);
+      try {
+        if (window.speechSynthesis && (cmd.parameters?.speak ?? 1) >= 0.5) {
+          speechSynthesis.cancel();
+          speechSynthesis.speak(new SpeechSynthesisUtterance(cmd.prompt));
+        }
+      } catch { }
+      break;
+    }
     case "ShowPrompt":
       state.prompt = cmd.prompt || cmd.reason;
       // Spoken as well (the agents' questions and retrieval cues come this way), where the browser can speak.
@@ -381,10 +424,10 @@ async function hello() {
   renderUi();
 }
 
-async function sendEvent(kind, value, pose) {
+async function sendEvent(kind, value, pose, text, latencySeconds) {
   if (!hub || !state.connected) return;
   try {
-    const ack = await hub.invoke("Event", { sequence: nextSeq(), deviceTime: performance.now() / 1000, kind, value: value ?? null, text: null, pose: pose ?? null });
+    const ack = await hub.invoke("Event", { sequence: nextSeq(), deviceTime: performance.now() / 1000, kind, value: value ?? null, text: text ?? null, pose: pose ?? null, latencySeconds: latencySeconds ?? null });
     if (ack.status === "Rejected") state.lastError = ack.error; else state.eventsSent++;
   } catch (e) { state.lastError = String(e); }
 }
@@ -404,6 +447,46 @@ $("#send-suds").addEventListener("click", () => sendEvent("Suds", Number($("#sud
 $("#expectancy").addEventListener("input", () => { $("#expectancy-value").textContent = $("#expectancy").value; });
 $("#send-expectancy").addEventListener("click", () => sendEvent("ExpectancyBefore", Number($("#expectancy").value)));
 $("#stop").addEventListener("click", () => sendEvent("StopRequest"));
+
+// ------------------------------------------------------------------------------------------ talking to a virtual human
+// The patient answers by speech recognition where the browser has it, or by typing. Speaking time and the latency
+// from the agent's last line to the start of the answer go with the text (features for the engine).
+function latencySince(startMs) {
+  return state.lastAgentAt ? Math.max(0, (startMs - state.lastAgentAt) / 1000) : null;
+}
+async function sendUtterance(text, seconds, latency) {
+  text = text.trim();
+  if (!text) return;
+  state.utterancesSent = (state.utterancesSent || 0) + 1;
+  await sendEvent("Utterance", seconds, null, text, latency);
+}
+$("#say").addEventListener("input", () => { if (state.typingStartedAt == null) state.typingStartedAt = performance.now(); });
+$("#send-say").addEventListener("click", async () => {
+  const text = $("#say").value;
+  const words = text.trim().split(/\s+/).filter(Boolean).length;
+  // Typed answers: speaking time estimated at 2.5 words per second; latency to the first keystroke.
+  await sendUtterance(text, words / 2.5, latencySince(state.typingStartedAt ?? performance.now()));
+  $("#say").value = ""; state.typingStartedAt = null;
+});
+const Recognition = window.SpeechRecognition || window.webkitSpeechRecognition;
+if (Recognition) {
+  $("#mic").hidden = false;
+  $("#mic").addEventListener("click", () => {
+    const rec = new Recognition();
+    rec.lang = navigator.language || "en-US";
+    rec.interimResults = false;
+    let speechStart = null, speechEnd = null;
+    rec.onspeechstart = () => { speechStart = performance.now(); };
+    rec.onspeechend = () => { speechEnd = performance.now(); };
+    rec.onresult = (ev) => {
+      const text = Array.from(ev.results).map((r) => r[0].transcript).join(" ");
+      const end = speechEnd ?? performance.now(), start = speechStart ?? end;
+      sendUtterance(text, (end - start) / 1000, latencySince(start));
+    };
+    rec.onerror = (ev) => { state.lastError = "speech recognition: " + ev.error; };
+    rec.start();
+  });
+}
 
 // Resume a pairing after a reload of the page.
 const saved = sessionStorage.getItem("openvret.pairing");
