@@ -112,6 +112,14 @@ namespace OpenVret.Client
             _pendingEvents.Add(new ClientEvent(_nextEvent++, deviceTime, kind, value, text, pose));
 
         /// <summary>
+        /// Queues what the patient said to a virtual human: the text (speech recognition or typed), the seconds spoken,
+        /// and the seconds from the agent's last line to the start of the answer. The server screens it for crisis
+        /// content and the session's agent answers with an <see cref="SceneCommandKind.AgentSay"/> command.
+        /// </summary>
+        public void Say(string text, double deviceTime, double speakingSeconds, double? latencySeconds) =>
+            _pendingEvents.Add(new ClientEvent(_nextEvent++, deviceTime, ClientEventKind.Utterance, speakingSeconds, text, null, latencySeconds));
+
+        /// <summary>
         /// Sends what is queued. On a connection failure it reconnects (with backoff, until <paramref name="ct"/> is
         /// cancelled) and resends; batches refused for rate or storage reasons stay queued for the next flush.
         /// </summary>
