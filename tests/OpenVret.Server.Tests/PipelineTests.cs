@@ -208,6 +208,39 @@ public class PipelineTests
     }
 
     [Fact]
+    public void Speech_is_screened_in_every_session_and_its_timing_reaches_the_engine()
+    {
+        var run = new Run();
+        run.Stream(70);
+        var talk = run.Pipeline.OnClientEvent("D1", new ClientEvent(10, 0, ClientEventKind.Utterance, 7.5, "I think they will laugh at me", null, 2.25), run.Now, run.New());
+        Assert.Equal(BatchStatus.Accepted, talk.Status);
+        var values = run.Pipeline.Engine.Snapshot.Values();
+        Assert.Equal(7.5, values["speech_s"]);
+        Assert.Equal(2.25, values["response_latency_s"]);
+        Assert.False(run.Pipeline.Engine.Stopped);
+        // Distress holds the exposure; a crisis stops it and alerts with the transcript, with no agent running.
+        run.Pipeline.OnClientEvent("D1", new ClientEvent(11, 0, ClientEventKind.Utterance, 2, "get me out of here", null, 0.5), run.Now, run.New());
+        Assert.True(run.Pipeline.Engine.HoldActive);
+        Assert.Contains(run.Alerts, a => a.Kind == "acute_distress");
+        run.Pipeline.OnClientEvent("D1", new ClientEvent(12, 0, ClientEventKind.Utterance, 3, "honestly i dont want to be alive anymore", null, 1), run.Now, run.New());
+        Assert.True(run.Pipeline.Engine.Stopped);
+        var crisis = Assert.Single(run.Alerts, a => a.Kind == "crisis");
+        Assert.True(crisis.Critical);
+        Assert.Contains("laugh at me", crisis.Text);
+        Assert.Contains(run.Scene, c => c.Kind == SceneCommandKind.ShowPrompt && c.Prompt!.Contains("therapist"));
+        var audit = run.Outboxes.SelectMany(o => o.Audit).ToList();
+        Assert.Contains(audit, x => x.Action == "crisis_detected" && x.Detail.StartsWith("suicidal_ideation"));
+        Assert.DoesNotContain(audit, x => x.Detail.Contains("alive anymore"));
+        Assert.Equal(3, run.Outboxes.SelectMany(o => o.Entries).Count(e => e.Kind == EntryKind.Transcript));
+        // Bad utterances are refused naming the field.
+        var empty = run.Pipeline.OnClientEvent("D1", new ClientEvent(13, 0, ClientEventKind.Utterance, 1, " ", null), run.Now, run.New());
+        Assert.Equal(BatchStatus.Rejected, empty.Status);
+        Assert.Contains("text", empty.Error);
+        var late = run.Pipeline.OnClientEvent("D1", new ClientEvent(14, 0, ClientEventKind.Utterance, 1, "ok", null, double.NaN), run.Now, run.New());
+        Assert.Contains("latencySeconds", late.Error);
+    }
+
+    [Fact]
     public void Ratings_out_of_range_and_repeated_events_are_handled()
     {
         var run = new Run();
