@@ -25,7 +25,7 @@ public static class EvaluateCommand
             foreach (var n in notEvaluable) Console.Error.WriteLine($"note: {n}");
             if (predictions.Count == 0) throw new OpenVret.Signals.SignalInputException("data", parse.GetValue(data)!.FullName, "no evaluable subject (each needs a baseline segment and stress/non-stress windows)");
             var m = BinaryMetrics.Of(predictions);
-            var subgroups = ModelReport.Subgroups(perSubject, predictions, m.MacroF1);
+            var subgroups = ModelReport.Subgroups(perSubject, predictions);
             var dir = parse.GetValue(output)!.FullName;
             Directory.CreateDirectory(dir);
             ModelReport.WriteMetrics(Path.Combine(dir, "metrics.json"), "binary", ds.Name, $"external validation of {model.Name}", m, perSubject, null, subgroups);

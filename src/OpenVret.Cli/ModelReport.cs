@@ -9,22 +9,10 @@ namespace OpenVret.Cli;
 /// <summary>Model card, subgroup table, reliability diagram and metrics.json for a trained or evaluated model.</summary>
 public static class ModelReport
 {
-    public sealed record Subgroup(string Attribute, string Value, int Subjects, int Windows, double MacroF1, double BalancedAccuracy, bool Flagged);
+    public static List<Subgroup> Subgroups(IReadOnlyList<SubjectResult> perSubject, IReadOnlyList<Prediction> predictions) =>
+        OpenVret.Learning.Evaluation.Subgroups.Of(predictions, perSubject.ToDictionary(s => s.Subject, s => s.Attributes));
 
-    public static List<Subgroup> Subgroups(IReadOnlyList<SubjectResult> perSubject, IReadOnlyList<Prediction> predictions, double overallMacroF1)
-    {
-        var res = new List<Subgroup>();
-        foreach (var attribute in perSubject.SelectMany(s => s.Attributes.Keys).Distinct().OrderBy(a => a))
-            foreach (var g in perSubject.Where(s => s.Attributes.ContainsKey(attribute)).GroupBy(s => s.Attributes[attribute]).OrderBy(g => g.Key))
-            {
-                var ids = g.Select(s => s.Subject).ToHashSet();
-                var m = BinaryMetrics.Of(predictions.Where(p => ids.Contains(p.Subject)).ToList());
-                res.Add(new Subgroup(attribute, g.Key, ids.Count, m.N, m.MacroF1, m.BalancedAccuracy, overallMacroF1 - m.MacroF1 > 0.10));
-            }
-        return res;
-    }
-
-    public static void Reliability(IReadOnlyList<Prediction> predictions, string path, string title)
+    public static void Reliability(IReadOnlyList<Prediction> predictions, string path, string title, string what = "stress")
     {
         var plt = new Plot();
         var xs = new List<double>(); var ys = new List<double>();
@@ -39,8 +27,8 @@ public static class ModelReport
         ideal.LegendText = "perfect calibration";
         var sc = plt.Add.Scatter(xs.ToArray(), ys.ToArray());
         sc.LegendText = "observed frequency per bin";
-        plt.XLabel("predicted stress probability");
-        plt.YLabel("observed fraction of stress windows");
+        plt.XLabel($"predicted {what} probability");
+        plt.YLabel($"observed fraction of {what} cases");
         plt.Title(title, size: 13);
         plt.Axes.SetLimits(0, 1, 0, 1);
         plt.ShowLegend(Alignment.UpperLeft);
@@ -62,6 +50,24 @@ public static class ModelReport
             ["extra"] = extra,
         };
         File.WriteAllText(path, JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    /// <summary>The subgroup table of every model card (arousal and outcome).</summary>
+    public static void SubgroupTable(StringBuilder md, IReadOnlyList<Subgroup> subgroups, string cases)
+    {
+        md.AppendLine("## Subgroups (flagged when balanced accuracy is more than 10 points below the overall)");
+        md.AppendLine($"| attribute | value | subjects | {cases} | macro-F1 | balanced accuracy | AUROC | flagged |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|");
+        foreach (var g in subgroups) md.AppendLine($"| {g.Attribute} | {g.Value} | {g.Subjects} | {g.Cases} | {g.MacroF1:0.000} | {g.BalancedAccuracy:0.000} | {g.Auroc:0.000} | {(g.Flagged ? "YES" : "")} |");
+    }
+
+    /// <summary>The permutation-importance table of every model card.</summary>
+    public static void ImportanceTable(StringBuilder md, IReadOnlyDictionary<string, double> importance, string validation, int top = 10)
+    {
+        md.AppendLine($"## What the model relies on (permutation importance: drop in {validation} AUROC when a feature is shuffled)");
+        md.AppendLine("| feature | AUROC drop |");
+        md.AppendLine("|---|---|");
+        foreach (var (f, d) in importance.Take(top)) md.AppendLine($"| {f} | {d:0.000} |");
     }
 
     public static void ModelCard(string folder, ArousalModel model, LosoResult main, IReadOnlyList<(string Name, LosoResult Result)> configurations, IReadOnlyList<Subgroup> subgroups, string command)
@@ -91,15 +97,9 @@ public static class ModelReport
         md.AppendLine();
         md.AppendLine($"Deployed configuration: {configurations[0].Name}; macro-F1 95 % CI over subjects [{main.MacroF1Ci.Low:0.000}, {main.MacroF1Ci.High:0.000}]; worst subject {main.PerSubject.MinBy(s => s.Metrics.MacroF1)!.Subject} ({main.PerSubject.Min(s => s.Metrics.MacroF1):0.000}). Reliability diagram: reliability.png.");
         md.AppendLine();
-        md.AppendLine("## What the model relies on (permutation importance: drop in LOSO AUROC when a feature is shuffled)");
-        md.AppendLine("| feature | AUROC drop |");
-        md.AppendLine("|---|---|");
-        foreach (var (f, d) in main.PermutationImportance.Take(10)) md.AppendLine($"| {f} | {d:0.000} |");
+        ImportanceTable(md, main.PermutationImportance, "LOSO");
         md.AppendLine();
-        md.AppendLine("## Subgroups (flagged when macro-F1 is more than 10 points below the overall)");
-        md.AppendLine("| attribute | value | subjects | windows | macro-F1 | balanced accuracy | flagged |");
-        md.AppendLine("|---|---|---|---|---|---|---|");
-        foreach (var g in subgroups) md.AppendLine($"| {g.Attribute} | {g.Value} | {g.Subjects} | {g.Windows} | {g.MacroF1:0.000} | {g.BalancedAccuracy:0.000} | {(g.Flagged ? "YES" : "")} |");
+        SubgroupTable(md, subgroups, "windows");
         md.AppendLine();
         md.AppendLine("## Known limitations");
         md.AppendLine("- 15 subjects from one lab and one protocol; subgroups have 1-12 subjects, so subgroup figures are fragile.");

@@ -87,7 +87,7 @@ public static class TrainCommand
             var dir = parse.GetValue(output)!.FullName;
             Directory.CreateDirectory(dir);
             var main = runs[0].Result;
-            var subgroups = ModelReport.Subgroups(main.PerSubject, main.Predictions, main.Pooled.MacroF1);
+            var subgroups = ModelReport.Subgroups(main.PerSubject, main.Predictions);
             foreach (var g in subgroups.Where(g => g.Flagged)) Console.Out.WriteLine($"subgroup flagged: {g.Attribute} = {g.Value}: macro-F1 {g.MacroF1:0.000} vs overall {main.Pooled.MacroF1:0.000}");
             ModelReport.WriteMetrics(Path.Combine(dir, "metrics.json"), "binary", ds.Name, runs[0].Name, main.Pooled, main.PerSubject, main.MacroF1Ci, subgroups,
                 new { model = kind.ToString(), threshold_mean = main.MeanThreshold, configurations = runs.Select(r => new { name = r.Name, macro_f1 = r.Result.Pooled.MacroF1, balanced_accuracy = r.Result.Pooled.BalancedAccuracy, auroc = r.Result.Pooled.Auroc, ece = r.Result.Pooled.Ece }), seconds = sw.Elapsed.TotalSeconds });

@@ -80,9 +80,11 @@ public static class TrialRunner
     }
 
     /// <summary>One patient through all sessions of one policy.</summary>
-    public static PatientOutcome RunOne(PatientProfile profile, string policy, TrialOptions o, FearHierarchy hierarchy, RuleSet rules, int seed)
+    public static PatientOutcome RunOne(PatientProfile profile, string policy, TrialOptions o, FearHierarchy hierarchy, RuleSet rules, int seed,
+        List<SessionSummary>? sessions = null, Action<VirtualPatient>? beforeTreatment = null)
     {
         var vp = new VirtualPatient(profile, seed);
+        beforeTreatment?.Invoke(vp);
         var patient = new Patient(profile.Id, hierarchy, (int)Math.Clamp(profile.RestingHeartRate + 70, 120, 200));
         var expectancy = new ExpectancyModel();
         var preferences = new TherapistPreferences();
@@ -100,6 +102,9 @@ public static class TrialRunner
             double? expectancyRating = null;
             double trialStart = 0;
             var therapist = new ScriptedTherapist(60);
+            var summary = sessions is null ? null : new SessionSummary.Builder(s, vp.MeasuredRestingHeartRate(), vp.MeasuredRestingScl());
+            int holdsBefore = holds;
+            double aboveBefore = minutesAbove;
             for (double t = 0; t <= o.SessionMinutes * 60 && !vp.DroppedOut; t += o.StepSeconds)
             {
                 var item = hierarchy[engine.CurrentItemId];
@@ -112,6 +117,7 @@ public static class TrialRunner
                 bool trialEnd = t - trialStart >= o.TrialSeconds;
                 double outcome = 0;
                 if (trialEnd) vp.Memory.Learn(intensity, ctx, day, outcome);
+                double? outcomeRating = trialEnd ? vp.RateOutcome(outcome) : null;
                 clock.SetUtcNow(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero).AddDays(day).AddSeconds(t));
                 var events = engine.OnUpdate(new StateUpdate
                 {
@@ -122,16 +128,18 @@ public static class TrialRunner
                     HeadAwaySeconds = obs.HeadAwaySeconds,
                     TrialEnded = trialEnd,
                     ExpectancyBefore = trialEnd ? expectancyRating : null,
-                    OutcomeAfter = trialEnd ? vp.RateOutcome(outcome) : null,
+                    OutcomeAfter = outcomeRating,
                 });
                 foreach (var e in events)
                 {
                     if (e.Kind == "safety_hold") holds++;
                     else if (e.Kind == "safety_alert") alerts++;
                 }
+                summary?.Add(t / 60, on, obs, trialEnd ? expectancyRating : null, outcomeRating, hierarchy.IndexOf(engine.CurrentItemId));
                 therapist.Observe(engine, events);
                 if (trialEnd) { trialStart = t; expectancyRating = null; }
             }
+            if (summary is not null) sessions!.Add(summary.Build(holds - holdsBefore, minutesAbove - aboveBefore));
             lastContext = engine.CurrentContext;
             int reached = engine.Trials.Count == 0 ? 0 : engine.Trials.Max(tr => hierarchy.IndexOf(tr.ItemId));
             highest = hierarchy.Items[Math.Max(reached, highest is null ? 0 : hierarchy.IndexOf(highest))].Id;

@@ -71,6 +71,11 @@ public sealed class VirtualPatient
         return new Observation(fear, suds, arousal, hr, scl, _headAway);
     }
 
+    /// <summary>Resting heart rate as a sensor measures it at the start of a session (noisy).</summary>
+    public double MeasuredRestingHeartRate() => Profile.RestingHeartRate + 2 * Gauss();
+
+    public double MeasuredRestingScl() => Profile.RestingScl + 0.1 * Gauss();
+
     /// <summary>The patient's rating (0-100) of how likely the feared outcome is, before a trial.</summary>
     public double RateExpectancy(double intensity, ExposureContext context, double day) =>
         Math.Clamp(Math.Round(100 * Memory.Expectancy(intensity, context, day) + 8 * Gauss()), 0, 100);

@@ -49,7 +49,7 @@ public static class Loso
         var folds = new List<Fold>();
         // Permutation importance (Breiman 2001; Fisher et al. 2019), computed on each held-out subject: the
         // drop in pooled AUROC when one feature is shuffled among that subject's windows.
-        var permuted = columns.Select(_ => new List<Prediction>()).ToArray();
+        var importance = new PermutationImportance(columns.Select(c => WindowTable.FeatureNames[c]).ToList(), o.Seed + 7);
         foreach (var test in ids)
         {
             var train = ids.Where(i => i != test).ToList();
@@ -64,25 +64,13 @@ public static class Loso
             var testPreds = scored
                 .Select(w => { double p = platt.Probability(model.Score(w.Features)); return new Prediction(test, w.Label == o.Positive, p, p >= threshold); })
                 .ToList();
-            var shuffleRng = new Random(o.Seed + 7);
-            for (int j = 0; j < columns.Length; j++)
-            {
-                var values = scored.Select(w => w.Features[j]).OrderBy(_ => shuffleRng.Next()).ToArray();
-                for (int i = 0; i < scored.Count; i++)
-                {
-                    var x = (float[])scored[i].Features.Clone();
-                    x[j] = values[i];
-                    permuted[j].Add(testPreds[i] with { Probability = platt.Probability(model.Score(x)) });
-                }
-            }
+            importance.AddFold(scored.Select(w => w.Features).ToList(), testPreds, x => platt.Probability(model.Score(x)));
             predictions.AddRange(testPreds);
             perSubject.Add(new SubjectResult(test, BinaryMetrics.Of(testPreds), subjects.First(s => s.Id == test).Attributes));
         }
         var pooled = BinaryMetrics.Of(predictions);
-        var importance = columns.Select((c, j) => (Name: WindowTable.FeatureNames[c], Drop: pooled.Auroc - BinaryMetrics.AurocOf(permuted[j])))
-            .OrderByDescending(x => x.Drop).ToDictionary(x => x.Name, x => x.Drop);
         return new LosoResult(o, pooled, perSubject, predictions, thresholds.Average(),
-            BootstrapOverSubjects(perSubject, r => r.Metrics.MacroF1, o.Seed), BootstrapOverSubjects(perSubject, r => r.Metrics.BalancedAccuracy, o.Seed + 1), folds, importance);
+            BootstrapOverSubjects(perSubject, r => r.Metrics.MacroF1, o.Seed), BootstrapOverSubjects(perSubject, r => r.Metrics.BalancedAccuracy, o.Seed + 1), folds, importance.AurocDrop(predictions));
     }
 
     private static bool Available(LosoOptions o, string feature) => o.AvailableModalities is null || o.AvailableModalities.Any(feature.StartsWith);
