@@ -23,6 +23,7 @@ namespace OpenVret.Cli
             root.Subcommands.Add(SimulateLiveCommand.Create());
             root.Subcommands.Add(DeviceReplayCommand.Create());
             root.Subcommands.Add(DialogueCommand.Create());
+            root.Subcommands.Add(OutcomeCommand.Create());
             return root;
         }
     }

@@ -160,6 +160,7 @@ public static class CliErrors
         catch (SignalInputException e) { Console.Error.WriteLine($"error: {e.Message}"); return 2; }
         catch (OpenVret.Exposure.ExposureInputException e) { Console.Error.WriteLine($"error: {e.Message}"); return 2; }
         catch (OpenVret.Dialogue.Personas.DialogueInputException e) { Console.Error.WriteLine($"error: {e.Message}"); return 2; }
+        catch (OpenVret.Learning.Outcome.OutcomeDataException e) { Console.Error.WriteLine($"error: {e.Message}"); return 2; }
         catch (IOException e) { Console.Error.WriteLine($"error: {e.Message}"); return 2; }
         catch (UnauthorizedAccessException e) { Console.Error.WriteLine($"error: {e.Message}"); return 2; }
     }

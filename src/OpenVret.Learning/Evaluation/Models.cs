@@ -58,10 +58,43 @@ public sealed class ScoreModel
     private sealed class Output { public float Score { get; set; } }
 
     private readonly PredictionEngine<Row, Output>? _engine;
+    private readonly (MLContext Ml, ITransformer Model, DataViewSchema Schema)? _trees;
     public LinearModel? Linear { get; }
     public int FeatureCount { get; }
 
-    private ScoreModel(PredictionEngine<Row, Output>? engine, LinearModel? linear, int n) { _engine = engine; Linear = linear; FeatureCount = n; }
+    private ScoreModel(PredictionEngine<Row, Output>? engine, LinearModel? linear, int n, (MLContext, ITransformer, DataViewSchema)? trees = null)
+    {
+        _engine = engine; Linear = linear; FeatureCount = n; _trees = trees;
+    }
+
+    /// <summary>Saves the model: a linear model as JSON numbers, a tree model as an ML.NET model archive.</summary>
+    public void Save(string path)
+    {
+        if (Linear is not null)
+        {
+            File.WriteAllText(path, System.Text.Json.JsonSerializer.Serialize(Linear, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+            return;
+        }
+        var (ml, model, schema) = _trees!.Value;
+        ml.Model.Save(model, schema, path);
+    }
+
+    /// <summary>Loads what <see cref="Save"/> wrote (the kind says which format).</summary>
+    public static ScoreModel Load(string path, ModelKind kind, int features)
+    {
+        if (kind == ModelKind.Logistic)
+        {
+            var linear = System.Text.Json.JsonSerializer.Deserialize<LinearModel>(File.ReadAllText(path))
+                ?? throw new InvalidDataException($"{path}: not a linear model");
+            if (linear.Weights.Length != features) throw new InvalidDataException($"{path}: {linear.Weights.Length} weights, expected {features}");
+            return new ScoreModel(null, linear, features);
+        }
+        var ml = new MLContext(1);
+        var model = ml.Model.Load(path, out var inputSchema);
+        var schema = SchemaDefinition.Create(typeof(Row));
+        schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, features);
+        return new ScoreModel(ml.Model.CreatePredictionEngine<Row, Output>(model, inputSchemaDefinition: schema), null, features, (ml, model, inputSchema));
+    }
 
     public static ScoreModel Train(IReadOnlyList<(float[] Features, bool Label)> data, ModelKind kind, int seed)
     {
@@ -89,7 +122,7 @@ public sealed class ScoreModel
             NumberOfIterations = Training.Iterations, LearningRate = Training.LearningRate, NumberOfLeaves = Training.Leaves,
             MinimumExampleCountPerLeaf = Training.MinimumLeafCount, Seed = seed, Silent = true, NumberOfThreads = 1,
         }).Fit(lgbmView);
-        return new ScoreModel(ml.Model.CreatePredictionEngine<Row, Output>(trees, inputSchemaDefinition: schema), null, n);
+        return new ScoreModel(ml.Model.CreatePredictionEngine<Row, Output>(trees, inputSchemaDefinition: schema), null, n, (ml, trees, lgbmView.Schema));
     }
 
     public double Score(float[] features) => Linear is not null ? Linear.Score(features) : _engine!.Predict(new Row { Features = features }).Score;

@@ -28,8 +28,8 @@ public sealed record OutcomeRecord(
 /// hr_reactivity_bpm, hr_slope_bpm_per_min, scl_reactivity_us, scl_slope_us_per_min; self-report and exposure:
 /// suds_peak, suds_end, suds_slope_per_min, expectancy_first, violation_mean, trials, highest_step,
 /// minutes_above_ceiling, safety_holds, exposure_minutes; other names are accepted). Outcomes:
-/// <c>post_severity</c>, <c>followup_severity</c>, <c>responder</c> and <c>remitter</c> (0/1; responder is derived as
-/// post &lt;= half of baseline severity when the column is absent). Exported by the server and by the simulator.
+/// <c>post_severity</c>, <c>followup_severity</c>, <c>responder</c> and <c>remitter</c> (0/1; when the responder column is
+/// absent it is derived as sustained response: follow-up (else post) severity at most half the baseline). Exported by the server and by the simulator.
 /// </summary>
 public static class OutcomeSchema
 {
@@ -85,8 +85,9 @@ public static class OutcomeSchema
                 if (c is "responder" or "remitter" && x is not (0 or 1)) throw new OutcomeDataException(c, row, v, "must be 0 or 1");
                 if (OutcomeColumns.Contains(c)) outcomes[c] = x; else numeric[c] = x;
             }
-            if (!outcomes.ContainsKey("responder") && outcomes.TryGetValue("post_severity", out var post) && numeric.TryGetValue("baseline_severity", out var pre) && pre > 0)
-                outcomes["responder"] = post <= 0.5 * pre ? 1 : 0;
+            double? after = outcomes.TryGetValue("followup_severity", out var fu) ? fu : outcomes.TryGetValue("post_severity", out var post) ? post : null;
+            if (!outcomes.ContainsKey("responder") && after is double a && numeric.TryGetValue("baseline_severity", out var pre) && pre > 0)
+                outcomes["responder"] = a <= 0.5 * pre ? 1 : 0;
             list.Add(new OutcomeRecord(patient, site, numeric, categorical, outcomes));
         }
         if (list.Count == 0) throw new OutcomeDataException("(rows)", 2, "", $"{source} has a header but no patients");
