@@ -74,7 +74,7 @@ public static class OutcomeCohort
             foreach (var s in sessions)
             {
                 var values = s.Values();
-                for (int c = 0; c < SessionSummary.Columns.Length; c++)
+                for (int c = 0; c < SessionSummary.Columns.Count; c++)
                     if (values[c] is double v && double.IsFinite(v)) numeric[$"s{s.Session}_{SessionSummary.Columns[c]}"] = Math.Round(v, 3);
             }
             records[i] = new OutcomeRecord(p.Id, p.Site, numeric,

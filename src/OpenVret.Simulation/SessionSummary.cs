@@ -22,15 +22,8 @@ public sealed record SessionSummary(
     int SafetyHolds,
     double ExposureMinutes)
 {
-    /// <summary>The per-session column names of the schema, in order (prefixed s{k}_ in a dataset).</summary>
-    public static readonly string[] Columns =
-    [
-        "hr_baseline_bpm", "hr_reactivity_bpm", "hr_slope_bpm_per_min", "scl_reactivity_us", "scl_slope_us_per_min", "suds_peak", "suds_end",
-        "suds_slope_per_min", "expectancy_first", "violation_mean", "trials", "highest_step", "minutes_above_ceiling", "safety_holds", "exposure_minutes",
-    ];
-
-    /// <summary>The physiological columns (the ones "physiology" means in cohort options).</summary>
-    public static readonly string[] PhysiologyColumns = ["hr_baseline_bpm", "hr_reactivity_bpm", "hr_slope_bpm_per_min", "scl_reactivity_us", "scl_slope_us_per_min"];
+    /// <summary>The per-session column names of the schema, in the order of <see cref="Values"/> (prefixed s{k}_ in a dataset).</summary>
+    public static IReadOnlyList<string> Columns => OpenVret.Learning.Outcome.OutcomeSchema.SessionVariables;
 
     public double?[] Values() =>
     [

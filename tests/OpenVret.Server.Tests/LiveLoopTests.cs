@@ -113,6 +113,27 @@ public class LiveLoopTests
         var audit = await t.Http.GetFromJsonAsync<JsonElement>("/api/audit?limit=5000");
         var actions = audit.EnumerateArray().Select(a => a.GetProperty("action").GetString()).ToHashSet();
         foreach (var a in new[] { "approve", "emergency_stop", "proposed", "applied", "sensor_lost", "baseline_calibrated" }) Assert.Contains(a, actions);
+
+        // The session-level outcome dataset: the therapist's assessment plus what this session recorded.
+        var patientId = (await t.Http.GetFromJsonAsync<JsonElement>($"/api/sessions/{session.SessionId}")).GetProperty("patientId").GetString();
+        var badAge = await t.Http.PutAsJsonAsync($"/api/patients/{patientId}/assessment", new { age = 300 });
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, badAge.StatusCode);
+        (await t.Http.PutAsJsonAsync($"/api/patients/{patientId}/assessment", new { age = 34, sex = "F", baselineSeverity = 70, followUpSeverity = 30 })).EnsureSuccessStatusCode();
+        (await t.Http.PostAsync($"/api/sessions/{session.SessionId}/end", null)).EnsureSuccessStatusCode();
+        var csv = await t.Http.GetStringAsync("/api/outcome-dataset?site=test");
+        var rows = OpenVret.Learning.Outcome.OutcomeSchema.Read(new StringReader(csv), "site", "export");
+        var row = Assert.Single(rows, r => r.Patient == patientId);
+        Assert.Equal(70, row.Numeric["baseline_severity"]);
+        Assert.Equal("f", row.Categorical["sex"]);
+        Assert.Equal(1, row.Outcomes["responder"]);
+        Assert.InRange(row.Numeric["s1_hr_baseline_bpm"], 40, 120);
+        Assert.Equal(15, row.Numeric["s1_suds_peak"]);
+        Assert.Equal(70, row.Numeric["s1_expectancy_first"]);
+        Assert.Equal(65, row.Numeric["s1_violation_mean"]);
+        Assert.Equal(1, row.Numeric["s1_trials"]);
+        Assert.True(row.Numeric["s1_exposure_minutes"] > 0);
+        audit = await t.Http.GetFromJsonAsync<JsonElement>("/api/audit?limit=5000");
+        Assert.Contains(audit.EnumerateArray(), x => x.GetProperty("action").GetString() == "data_export");
         await console.DisposeAsync();
     }
 

@@ -34,6 +34,24 @@ public sealed record OutcomeRecord(
 public static class OutcomeSchema
 {
     public static readonly string[] OutcomeColumns = ["post_severity", "followup_severity", "responder", "remitter"];
+
+    /// <summary>The per-session variables (columns s{k}_{name}) that the simulator and the server export.</summary>
+    public static readonly string[] SessionVariables =
+    [
+        "hr_baseline_bpm", "hr_reactivity_bpm", "hr_slope_bpm_per_min", "scl_reactivity_us", "scl_slope_us_per_min", "suds_peak", "suds_end",
+        "suds_slope_per_min", "expectancy_first", "violation_mean", "trials", "highest_step", "minutes_above_ceiling", "safety_holds", "exposure_minutes",
+    ];
+
+    /// <summary>The physiological ones among them.</summary>
+    public static readonly string[] PhysiologyVariables = ["hr_baseline_bpm", "hr_reactivity_bpm", "hr_slope_bpm_per_min", "scl_reactivity_us", "scl_slope_us_per_min"];
+
+    /// <summary>Sustained response when no responder column is given: follow-up (else post) severity at most half the baseline.</summary>
+    public static void DeriveResponder(IReadOnlyDictionary<string, double> numeric, Dictionary<string, double> outcomes)
+    {
+        double? after = outcomes.TryGetValue("followup_severity", out var fu) ? fu : outcomes.TryGetValue("post_severity", out var post) ? post : null;
+        if (!outcomes.ContainsKey("responder") && after is double a && numeric.TryGetValue("baseline_severity", out var pre) && pre > 0)
+            outcomes["responder"] = a <= 0.5 * pre ? 1 : 0;
+    }
     public static readonly string[] CategoricalColumns = ["sex"];
     public static readonly Regex SessionColumn = new(@"^s(\d+)_([a-z0-9_]+)$", RegexOptions.CultureInvariant | RegexOptions.Compiled);
 
@@ -85,9 +103,7 @@ public static class OutcomeSchema
                 if (c is "responder" or "remitter" && x is not (0 or 1)) throw new OutcomeDataException(c, row, v, "must be 0 or 1");
                 if (OutcomeColumns.Contains(c)) outcomes[c] = x; else numeric[c] = x;
             }
-            double? after = outcomes.TryGetValue("followup_severity", out var fu) ? fu : outcomes.TryGetValue("post_severity", out var post) ? post : null;
-            if (!outcomes.ContainsKey("responder") && after is double a && numeric.TryGetValue("baseline_severity", out var pre) && pre > 0)
-                outcomes["responder"] = a <= 0.5 * pre ? 1 : 0;
+            DeriveResponder(numeric, outcomes);
             list.Add(new OutcomeRecord(patient, site, numeric, categorical, outcomes));
         }
         if (list.Count == 0) throw new OutcomeDataException("(rows)", 2, "", $"{source} has a header but no patients");

@@ -19,6 +19,7 @@ namespace OpenVret.Server.Api;
 public sealed record LoginRequest(string UserName, string Password);
 public sealed record MemoryView(string Text, DateTimeOffset? UpdatedAt);
 public sealed record MemoryInput(string? Text);
+public sealed record AssessmentInput(int? Age, string? Sex, double? BaselineSeverity, double? PostSeverity, double? FollowUpSeverity);
 public sealed record UserInfo(int Id, string UserName, string Role);
 public sealed record CreateUserRequest(string UserName, string Password, string Role);
 public sealed record PatientInput(string? Id, string? Site, JsonElement Hierarchy, string? Notes);
@@ -152,6 +153,32 @@ public static class RestApi
             await ctx.SaveChangesAsync();
             await store.Audit(Actor(u), "memory_edited", null, $"{id}: {memory.Text.Length} characters");
             return Results.Ok(new MemoryView(p.AgentMemory, p.AgentMemoryUpdatedAt));
+        });
+
+        // Clinical assessment for outcome research, and the session-level dataset (docs/outcome.md).
+        therapist.MapPut("/patients/{id}/assessment", async (string id, AssessmentInput a, ClaimsPrincipal u, DbFactory db, StoreWriter store) =>
+        {
+            if (a.Age is int age && age is < 0 or > 120) return Problem("age", age.ToString(), "years, 0-120");
+            if (a.Sex is { Length: > 20 }) return Problem("sex", a.Sex, "at most 20 characters");
+            foreach (var (field, v) in new[] { ("baselineSeverity", a.BaselineSeverity), ("postSeverity", a.PostSeverity), ("followUpSeverity", a.FollowUpSeverity) })
+                if (v is double x && !(double.IsFinite(x) && x >= 0 && x <= 1000)) return Problem(field, x.ToString(System.Globalization.CultureInfo.InvariantCulture), "a score from 0 to 1000 on the clinic's scale");
+            await using var ctx = db.Create();
+            var p = await ctx.Patients.FindAsync(id);
+            if (p is null) return Problem("id", id, "no such patient", 404);
+            (p.Age, p.Sex, p.BaselineSeverity, p.PostSeverity, p.FollowUpSeverity) = (a.Age, a.Sex, a.BaselineSeverity, a.PostSeverity, a.FollowUpSeverity);
+            await ctx.SaveChangesAsync();
+            await store.Audit(Actor(u), "assessment_edited", null, id);
+            return Results.Ok(a);
+        });
+
+        therapist.MapGet("/outcome-dataset", async (string? site, ClaimsPrincipal u, DbFactory db, StoreWriter store) =>
+        {
+            await using var ctx = db.Create();
+            var records = await OutcomeExport.BuildAsync(ctx, string.IsNullOrWhiteSpace(site) ? null : site);
+            var w = new StringWriter();
+            OpenVret.Learning.Outcome.OutcomeSchema.Write(w, records);
+            await store.Audit(Actor(u), "data_export", null, $"outcome dataset, site {site ?? "all"}, {records.Count} patients");
+            return Results.Text(w.ToString(), "text/csv");
         });
 
         therapist.MapGet("/personas", (OpenVret.Server.Dialogue.AgentService agents) => Results.Ok(new

@@ -25,6 +25,12 @@ public sealed class PatientRecord
     /// <summary>What the virtual humans remember across sessions (plain text the therapist can read and edit).</summary>
     public string? AgentMemory { get; set; }
     public DateTimeOffset? AgentMemoryUpdatedAt { get; set; }
+    /// <summary>Clinical assessment for outcome research (entered by the therapist; all optional).</summary>
+    public int? Age { get; set; }
+    public string? Sex { get; set; }
+    public double? BaselineSeverity { get; set; }
+    public double? PostSeverity { get; set; }
+    public double? FollowUpSeverity { get; set; }
 }
 
 public enum SessionState { Created, Running, Ended }

@@ -104,14 +104,23 @@ namespace OpenVret.Server.Data.Migrations.Postgres
                     b.Property<string>("Id")
                         .HasColumnType("text");
 
+                    b.Property<int?>("Age")
+                        .HasColumnType("integer");
+
                     b.Property<string>("AgentMemory")
                         .HasColumnType("text");
 
                     b.Property<DateTimeOffset?>("AgentMemoryUpdatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<double?>("BaselineSeverity")
+                        .HasColumnType("double precision");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<double?>("FollowUpSeverity")
+                        .HasColumnType("double precision");
 
                     b.Property<string>("HierarchyJson")
                         .IsRequired()
@@ -119,6 +128,12 @@ namespace OpenVret.Server.Data.Migrations.Postgres
 
                     b.Property<string>("Notes")
                         .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<double?>("PostSeverity")
+                        .HasColumnType("double precision");
+
+                    b.Property<string>("Sex")
                         .HasColumnType("text");
 
                     b.Property<string>("Site")

@@ -99,14 +99,23 @@ namespace OpenVret.Server.Data.Migrations.Sqlite
                     b.Property<string>("Id")
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("Age")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("AgentMemory")
                         .HasColumnType("TEXT");
 
                     b.Property<DateTimeOffset?>("AgentMemoryUpdatedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<double?>("BaselineSeverity")
+                        .HasColumnType("REAL");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("TEXT");
+
+                    b.Property<double?>("FollowUpSeverity")
+                        .HasColumnType("REAL");
 
                     b.Property<string>("HierarchyJson")
                         .IsRequired()
@@ -114,6 +123,12 @@ namespace OpenVret.Server.Data.Migrations.Sqlite
 
                     b.Property<string>("Notes")
                         .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("PostSeverity")
+                        .HasColumnType("REAL");
+
+                    b.Property<string>("Sex")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Site")
