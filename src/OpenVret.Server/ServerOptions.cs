@@ -40,6 +40,8 @@ public sealed class ServerOptions
     /// (OpenVret__LlmApiKey), never from code.
     /// </summary>
     public string? LlmEndpoint { get; set; }
+    /// <summary>Key (at least 16 characters, from configuration: OpenVret__ExportPseudonymKey) for the patient ids of pooled multi-site exports.</summary>
+    public string? ExportPseudonymKey { get; set; }
     public string LlmModel { get; set; } = "local";
     public string? LlmApiKey { get; set; }
     /// <summary>A model reply slower than this is dropped and the script answers instead.</summary>

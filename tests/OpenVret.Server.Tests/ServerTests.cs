@@ -20,6 +20,7 @@ public class SqliteServerTests
     [Fact] public Task A_session_exports_as_EDF_CSV_and_JSON() => On(ServerScenarios.A_session_exports_as_EDF_CSV_and_JSON);
     [Fact] public Task A_recording_replays_through_the_pipeline() => On(ReplayScenarios.A_recording_replays_through_the_pipeline);
     [Fact] public Task Ingest_is_rate_limited_per_device() => ReplayScenarios.Ingest_is_rate_limited_per_device();
+    [Fact] public Task Therapists_reach_only_their_site_and_pooled_exports_need_a_key() => On(MultiSiteScenarios.Therapists_reach_only_their_site_and_pooled_exports_are_pseudonymised);
     [Fact] public Task A_virtual_human_talks_through_the_session_and_a_crisis_stops_everything() => On(AgentScenarios.A_virtual_human_talks_through_the_session_and_a_crisis_stops_everything);
     [Fact] public Task The_therapist_picks_lines_and_the_memory_carries_to_the_next_session() => On(AgentScenarios.The_therapist_picks_lines_and_the_memory_carries_to_the_next_session);
     [Fact] public Task An_LLM_agent_answers_and_falls_back_to_the_script_when_the_model_fails() => AgentScenarios.An_LLM_agent_answers_and_falls_back_to_the_script_when_the_model_fails();
@@ -41,5 +42,10 @@ public class PostgresServerTests
     [PostgresFact] public Task MessagePack_clients_speak_the_same_protocol() => On(ServerScenarios.MessagePack_clients_speak_the_same_protocol);
     [PostgresFact] public Task A_session_exports_as_EDF_CSV_and_JSON() => On(ServerScenarios.A_session_exports_as_EDF_CSV_and_JSON);
     [PostgresFact] public Task A_recording_replays_through_the_pipeline() => On(ReplayScenarios.A_recording_replays_through_the_pipeline);
+    [PostgresFact] public async Task Therapists_reach_only_their_site_and_pooled_exports_are_pseudonymised()
+    {
+        await using var s = await TestServer.StartAsync(await TestPostgres.NewDatabaseAsync(), new() { ["OpenVret:ExportPseudonymKey"] = MultiSiteScenarios.ExportKey });
+        await MultiSiteScenarios.Therapists_reach_only_their_site_and_pooled_exports_are_pseudonymised(s);
+    }
     [PostgresFact] public Task The_therapist_picks_lines_and_the_memory_carries_to_the_next_session() => On(AgentScenarios.The_therapist_picks_lines_and_the_memory_carries_to_the_next_session);
 }

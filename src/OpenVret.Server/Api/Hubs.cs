@@ -126,7 +126,7 @@ public sealed class DeviceHub(SessionHost host, DbFactory db, StoreWriter store,
 
 /// <summary>The therapist console: watch a session, decide on proposals, stop everything. Every call is audited.</summary>
 [Authorize(Roles = Roles.Therapist + "," + Roles.Admin, AuthenticationSchemes = "Cookies")]
-public sealed class ConsoleHub(SessionHost host, AgentService agents) : Hub
+public sealed class ConsoleHub(SessionHost host, AgentService agents, SiteAccess access) : Hub
 {
     public static string Group(string sessionId) => "console:" + sessionId;
     private string Actor => "user:" + Context.User!.FindFirstValue(ClaimTypes.NameIdentifier);
@@ -135,6 +135,7 @@ public sealed class ConsoleHub(SessionHost host, AgentService agents) : Hub
 
     public async Task<WatchResult> Watch(string sessionId)
     {
+        await Reach(sessionId);
         var a = Find(sessionId);
         if (Context.Items.TryGetValue("watching", out var w) && w is string previous)
         {
@@ -159,8 +160,16 @@ public sealed class ConsoleHub(SessionHost host, AgentService agents) : Hub
 
     private SessionActor Find(string sessionId) => host.Find(sessionId ?? "") ?? throw new HubException($"sessionId: '{sessionId}' is not a running session");
 
+    /// <summary>A therapist bound to a site reaches only that site's sessions.</summary>
+    private async Task Reach(string sessionId)
+    {
+        if (!await access.CanReachSessionAsync(Context.User!, sessionId ?? ""))
+            throw new HubException($"sessionId: '{sessionId}' belongs to another site than yours");
+    }
+
     private async Task Do(string sessionId, Action<SessionPipeline, Outbox> work)
     {
+        await Reach(sessionId);
         try { await Find(sessionId).AskDurable(work); }   // acknowledged once it is on the audit trail
         catch (ExposureInputException e) { throw new HubException(e.Message); }
         catch (ProtocolException e) { throw new HubException(e.Message); }
@@ -180,21 +189,22 @@ public sealed class ConsoleHub(SessionHost host, AgentService agents) : Hub
     public Task AcknowledgeAlert(string sessionId, string alertId) => Do(sessionId, (p, o) => p.AcknowledgeAlert(Actor, alertId, o));
 
     // Virtual humans: every call is on the audit trail (through the session actor).
-    private static async Task<T> Agent<T>(Func<Task<T>> work)
+    private async Task<T> Agent<T>(string sessionId, Func<Task<T>> work)
     {
+        await Reach(sessionId);
         try { return await work(); }
         catch (OpenVret.Dialogue.Personas.DialogueInputException e) { throw new HubException(e.Message); }
         catch (InvalidOperationException e) { throw new HubException(e.Message); }
     }
 
     public Task<AgentStatus> StartAgent(string sessionId, string persona, string mode, bool useLlm, double? intensity) =>
-        Agent(() => agents.StartAsync(sessionId, persona, mode, useLlm, intensity, Actor));
-    public Task<AgentStatus> AgentSelect(string sessionId, string nodeId) => Agent(() => agents.SelectAsync(sessionId, nodeId, Actor));
-    public Task<AgentStatus> AgentSay(string sessionId, string text) => Agent(() => agents.SayAsync(sessionId, text, Actor));
-    public Task<AgentStatus> AgentResume(string sessionId, string note) => Agent(() => agents.ResumeAsync(sessionId, note ?? "", Actor));
-    public Task<AgentStatus> AgentIntensity(string sessionId, double? intensity) => Agent(() => agents.SetIntensityAsync(sessionId, intensity, Actor));
-    public Task<AgentStatus?> AgentStatus(string sessionId) => Task.FromResult(agents.TryStatus(sessionId));
-    public Task<bool> StopAgent(string sessionId) => Agent(async () => { await agents.StopAsync(sessionId, Actor); return true; });
+        Agent(sessionId, () => agents.StartAsync(sessionId, persona, mode, useLlm, intensity, Actor));
+    public Task<AgentStatus> AgentSelect(string sessionId, string nodeId) => Agent(sessionId, () => agents.SelectAsync(sessionId, nodeId, Actor));
+    public Task<AgentStatus> AgentSay(string sessionId, string text) => Agent(sessionId, () => agents.SayAsync(sessionId, text, Actor));
+    public Task<AgentStatus> AgentResume(string sessionId, string note) => Agent(sessionId, () => agents.ResumeAsync(sessionId, note ?? "", Actor));
+    public Task<AgentStatus> AgentIntensity(string sessionId, double? intensity) => Agent(sessionId, () => agents.SetIntensityAsync(sessionId, intensity, Actor));
+    public Task<AgentStatus?> AgentStatus(string sessionId) => Agent(sessionId, () => Task.FromResult(agents.TryStatus(sessionId)));
+    public Task<bool> StopAgent(string sessionId) => Agent(sessionId, async () => { await agents.StopAsync(sessionId, Actor); return true; });
 }
 
 /// <summary>Names of the server-to-console methods.</summary>

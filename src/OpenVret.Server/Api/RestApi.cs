@@ -21,7 +21,7 @@ public sealed record MemoryView(string Text, DateTimeOffset? UpdatedAt);
 public sealed record MemoryInput(string? Text);
 public sealed record AssessmentInput(int? Age, string? Sex, double? BaselineSeverity, double? PostSeverity, double? FollowUpSeverity);
 public sealed record UserInfo(int Id, string UserName, string Role);
-public sealed record CreateUserRequest(string UserName, string Password, string Role);
+public sealed record CreateUserRequest(string UserName, string Password, string Role, string? Site = null);
 public sealed record PatientInput(string? Id, string? Site, JsonElement Hierarchy, string? Notes);
 public sealed record PatientView(string Id, string Site, string Notes, JsonElement Hierarchy, DateTimeOffset CreatedAt);
 public sealed record CreateSessionRequest(string PatientId, string? Scheduler, string? Mode, double? BaselineSeconds, int? Seed, int? SessionNumber, string? Rules = null);
@@ -49,6 +49,20 @@ public static class RestApi
     {
         var api = app.MapGroup("/api");
         var therapist = api.MapGroup("").RequireAuthorization(Policies.Therapist);
+        // Site scope: a therapist bound to a site reaches only that site's patients and sessions (403 otherwise).
+        therapist.AddEndpointFilter(async (ctx, next) =>
+        {
+            var http = ctx.HttpContext;
+            if (SiteAccess.Scope(http.User) is not null && http.Request.RouteValues.TryGetValue("id", out var raw) && raw is string id)
+            {
+                var access = http.RequestServices.GetRequiredService<SiteAccess>();
+                var path = http.Request.Path.Value ?? "";
+                bool ok = path.StartsWith("/api/sessions/", StringComparison.Ordinal) ? await access.CanReachSessionAsync(http.User, id)
+                    : !path.StartsWith("/api/patients/", StringComparison.Ordinal) || await access.CanReachPatientAsync(http.User, id);
+                if (!ok) return Problem("id", id, "belongs to another site than yours", 403);
+            }
+            return await next(ctx);
+        });
         var admin = api.MapGroup("").RequireAuthorization(Policies.Admin);
 
         // ------------------------------------------------------------------------------------- auth
@@ -82,8 +96,9 @@ public static class RestApi
             user.LockedUntil = null;
             await ctx.SaveChangesAsync();
             var role = user.Role == UserRole.Admin ? Roles.Admin : Roles.Therapist;
-            var identity = new ClaimsIdentity(new[] { new Claim(ClaimTypes.NameIdentifier, user.Id.ToString(CultureInfo.InvariantCulture)), new Claim(ClaimTypes.Name, user.UserName), new Claim(ClaimTypes.Role, role) },
-                CookieAuthenticationDefaults.AuthenticationScheme);
+            var claims = new List<Claim> { new(ClaimTypes.NameIdentifier, user.Id.ToString(CultureInfo.InvariantCulture)), new(ClaimTypes.Name, user.UserName), new(ClaimTypes.Role, role) };
+            if (user.Site is not null) claims.Add(new Claim(SiteAccess.Claim, user.Site));
+            var identity = new ClaimsIdentity(claims, CookieAuthenticationDefaults.AuthenticationScheme);
             await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
             await store.Audit($"user:{user.Id}", "login", null, role);
             return Results.Ok(new UserInfo(user.Id, user.UserName, role));
@@ -109,19 +124,21 @@ public static class RestApi
             if (req.Role is not (Roles.Therapist or Roles.Admin)) return Problem("role", req.Role ?? "", "therapist or admin");
             await using var ctx = db.Create();
             if (await ctx.Users.AnyAsync(x => x.UserName == req.UserName)) return Problem("userName", req.UserName, "already exists", 409);
-            var user = new UserAccount { UserName = req.UserName, PasswordHash = "", Role = req.Role == Roles.Admin ? UserRole.Admin : UserRole.Therapist, CreatedAt = clock.GetUtcNow() };
+            if (req.Site is { } userSite && !PatientIdPattern.IsMatch(userSite)) return Problem("site", userSite, "3-40 letters, digits, '_' or '-'");
+            var user = new UserAccount { UserName = req.UserName, PasswordHash = "", Role = req.Role == Roles.Admin ? UserRole.Admin : UserRole.Therapist, CreatedAt = clock.GetUtcNow(), Site = req.Site };
             user.PasswordHash = new PasswordHasher<UserAccount>().HashPassword(user, req.Password);
             ctx.Users.Add(user);
             await ctx.SaveChangesAsync();
-            await store.Audit(Actor(u), "user_created", null, $"user:{user.Id} {req.Role}");
+            await store.Audit(Actor(u), "user_created", null, $"user:{user.Id} {req.Role}{(req.Site is null ? "" : " site " + req.Site)}");
             return Results.Created($"/api/users/{user.Id}", new UserInfo(user.Id, user.UserName, req.Role));
         });
 
         // ------------------------------------------------------------------------------------- patients
-        therapist.MapGet("/patients", async (DbFactory db) =>
+        therapist.MapGet("/patients", async (ClaimsPrincipal u, DbFactory db) =>
         {
             await using var ctx = db.Create();
-            var list = await ctx.Patients.AsNoTracking().OrderBy(p => p.Id).ToListAsync();
+            var scope = SiteAccess.Scope(u);
+            var list = await ctx.Patients.AsNoTracking().Where(p => scope == null || p.Site == scope).OrderBy(p => p.Id).ToListAsync();
             return Results.Ok(list.Select(ToView));
         });
 
@@ -171,13 +188,23 @@ public static class RestApi
             return Results.Ok(a);
         });
 
-        therapist.MapGet("/outcome-dataset", async (string? site, ClaimsPrincipal u, DbFactory db, StoreWriter store) =>
+        // Per site or across sites (pooled: patient ids re-pseudonymised with the deployment's export key).
+        therapist.MapGet("/outcome-dataset", async (string? site, bool? pooled, ClaimsPrincipal u, DbFactory db, StoreWriter store, ServerOptions options) =>
         {
+            site = string.IsNullOrWhiteSpace(site) ? null : site;
+            if (SiteAccess.Scope(u) is { } own)
+            {
+                if (site is not null && site != own) return Problem("site", site, $"you may export only your site '{own}'", 403);
+                site = own;
+            }
+            if (pooled == true && options.ExportPseudonymKey is not { Length: >= 16 })
+                return Problem("pooled", "true", "a pooled export needs OpenVret:ExportPseudonymKey (16+ characters) in the configuration");
             await using var ctx = db.Create();
-            var records = await OutcomeExport.BuildAsync(ctx, string.IsNullOrWhiteSpace(site) ? null : site);
+            var records = await OutcomeExport.BuildAsync(ctx, site);
+            if (pooled == true) records = records.Select(r => r with { Patient = SiteAccess.PoolPseudonym(options.ExportPseudonymKey!, r.Site, r.Patient) }).ToList();
             var w = new StringWriter();
             OpenVret.Learning.Outcome.OutcomeSchema.Write(w, records);
-            await store.Audit(Actor(u), "data_export", null, $"outcome dataset, site {site ?? "all"}, {records.Count} patients");
+            await store.Audit(Actor(u), "data_export", null, $"outcome dataset, site {site ?? "all"}{(pooled == true ? ", pooled pseudonyms" : "")}, {records.Count} patients");
             return Results.Text(w.ToString(), "text/csv");
         });
 
@@ -191,6 +218,8 @@ public static class RestApi
         therapist.MapPost("/patients", async (PatientInput input, ClaimsPrincipal u, DbFactory db, StoreWriter store, TimeProvider clock) =>
         {
             string id = input.Id ?? "P-" + Secrets.NewToken()[..8];
+            if (SiteAccess.Scope(u) is { } own && input.Site is { } wanted && wanted != own) return Problem("site", wanted, $"you work at site '{own}'", 403);
+            input = input with { Site = input.Site ?? SiteAccess.Scope(u) };
             if (!PatientIdPattern.IsMatch(id)) return Problem("id", id, "a pseudonymous id: 3-40 letters, digits, '_' or '-' (never a name or a record number)");
             if (input.Hierarchy.ValueKind != JsonValueKind.Object) return Problem("hierarchy", input.Hierarchy.ValueKind.ToString(), "expected the hierarchy object (see samples/exposure)");
             var obj = System.Text.Json.Nodes.JsonNode.Parse(input.Hierarchy.GetRawText())!.AsObject();
@@ -208,8 +237,9 @@ public static class RestApi
         });
 
         // ------------------------------------------------------------------------------------- sessions
-        therapist.MapPost("/sessions", async (CreateSessionRequest req, ClaimsPrincipal u, DbFactory db, StoreWriter store, ServerOptions options, TimeProvider clock) =>
+        therapist.MapPost("/sessions", async (CreateSessionRequest req, ClaimsPrincipal u, DbFactory db, StoreWriter store, ServerOptions options, TimeProvider clock, SiteAccess access) =>
         {
+            if (req.PatientId is not null && !await access.CanReachPatientAsync(u, req.PatientId)) return Problem("patientId", req.PatientId, "belongs to another site than yours", 403);
             string scheduler = req.Scheduler ?? "inhibitory", mode = req.Mode ?? "suggest";
             try { Schedulers.Create(scheduler); SessionHost.ParseMode(mode); if (req.Rules is not null) OpenVret.Exposure.Rules.RuleSet.Parse(req.Rules, "rules"); }
             catch (ExposureInputException e) { return Problem(e.Field, e.Value, e.Message); }
@@ -247,11 +277,13 @@ public static class RestApi
             return Results.Ok(new PairingCode(id, code, s.PairingExpiresAt.Value));
         });
 
-        therapist.MapGet("/sessions", async (DbFactory db, SessionHost host) =>
+        therapist.MapGet("/sessions", async (ClaimsPrincipal u, DbFactory db, SessionHost host) =>
         {
             await using var ctx = db.Create();
             // Sorted here: SQLite cannot order by a DateTimeOffset column.
-            var list = await ctx.Sessions.AsNoTracking().ToListAsync();
+            var scope = SiteAccess.Scope(u);
+            var list = scope is null ? await ctx.Sessions.AsNoTracking().ToListAsync()
+                : await ctx.Sessions.AsNoTracking().Join(ctx.Patients.Where(p => p.Site == scope), s => s.PatientId, p => p.Id, (s, p) => s).ToListAsync();
             return Results.Ok(list.OrderByDescending(s => s.CreatedAt).Take(500).Select(s => ToView(s, null)));
         });
 

@@ -9,6 +9,8 @@ public sealed class UserAccount
     public required string PasswordHash { get; set; }
     public UserRole Role { get; set; }
     public int FailedLogins { get; set; }
+    /// <summary>The site this therapist works at (only its patients and sessions are reachable); null = every site.</summary>
+    public string? Site { get; set; }
     public DateTimeOffset? LockedUntil { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 }

@@ -30,6 +30,7 @@ public sealed class TestServer : IAsyncDisposable
     public string? Postgres { get; }
     public string BaseUrl { get; private set; } = "";
     public IServiceProvider Services => _app!.Services;
+    public IReadOnlyDictionary<string, string?> Settings => _settings;
 
     private TestServer(string dataFolder, string? postgres, Dictionary<string, string?> settings)
     {
@@ -99,10 +100,10 @@ public sealed class TestServer : IAsyncDisposable
     public sealed record CreatedSession(string SessionId, string Code);
 
     /// <summary>Creates a patient and a session, starts it, and returns the pairing code.</summary>
-    public async Task<CreatedSession> CreateSessionAsync(Therapist t, string mode = "suggest", double baseline = 60, bool start = true, string? patientId = null)
+    public async Task<CreatedSession> CreateSessionAsync(Therapist t, string mode = "suggest", double baseline = 60, bool start = true, string? patientId = null, string site = "test")
     {
         patientId ??= "P-" + Guid.NewGuid().ToString("N")[..8];
-        var p = await t.Http.PostAsJsonAsync("/api/patients", new { id = patientId, site = "test", hierarchy = DemoHierarchy });
+        var p = await t.Http.PostAsJsonAsync("/api/patients", new { id = patientId, site, hierarchy = DemoHierarchy });
         Assert.Equal(HttpStatusCode.Created, p.StatusCode);
         var r = await t.Http.PostAsJsonAsync("/api/sessions", new { patientId, scheduler = "inhibitory", mode, baselineSeconds = baseline, seed = 3 });
         Assert.Equal(HttpStatusCode.Created, r.StatusCode);
