@@ -21,6 +21,7 @@ public sealed class ScreenTests(ITestOutputHelper output)
     [Theory]
     [InlineData("crisis-labelled.tsv", 300)]
     [InlineData("crisis-heldout.tsv", 40)]
+    [InlineData("crisis-heldout2.tsv", 100)]
     public void Labelled_sets_meet_recall_and_false_alarm_targets(string file, int minimum)
     {
         var set = LoadSet(file);
