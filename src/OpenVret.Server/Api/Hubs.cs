@@ -56,13 +56,10 @@ public sealed class DeviceHub(SessionHost host, DbFactory db, StoreWriter store,
         if (hello.Channels is null || hello.Channels.Count > 32) throw new HubException($"channels: expected 0-32 channel declarations, got {hello.Channels?.Count.ToString() ?? "none"}");
         var actor = Actor();
         string device = DeviceId, session = SessionId;
-        await using var ctx = db.Create();
-        var stored = await ctx.SampleChunks.AsNoTracking().Where(c => c.SessionId == session && c.DeviceId == device)
-            .GroupBy(c => c.Channel).Select(g => new { g.Key, Max = g.Max(c => c.Sequence) }).ToDictionaryAsync(x => x.Key, x => x.Max);
-        var record = await ctx.Devices.AsNoTracking().FirstAsync(d => d.Id == device);
+        var (stored, lastEvent) = await Cluster.DeviceState.StoredAsync(db, session, device);
         try
         {
-            var ack = await actor.Ask((p, o) => p.DeclareDevice(device, hello.Channels, record.LastEventSequence, stored, o));
+            var ack = await actor.Ask((p, o) => p.DeclareDevice(device, hello.Channels, lastEvent, stored, o));
             string json = JsonSerializer.Serialize(hello.Channels, SessionActor.Json);
             _ = store.Run(async d =>
             {

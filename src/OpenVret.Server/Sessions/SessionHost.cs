@@ -51,10 +51,8 @@ public sealed class SessionHost(DbFactory db, StoreWriter store, ISessionSink si
         await using var ctx = db.Create();
         var s = await ctx.Sessions.FindAsync(sessionId) ?? throw new ExposureInputException("sessionId", sessionId, "no such session");
         if (s.State != SessionState.Created) throw new ExposureInputException("sessionId", sessionId, $"is {s.State}; only a created session can start");
-        var patient = await ctx.Patients.FindAsync(s.PatientId) ?? throw new ExposureInputException("patientId", s.PatientId, "no such patient");
+        var (setup, _) = await SessionLoader.FreshAsync(ctx, s);
         var started = clock.GetUtcNow();
-        var setup = new SessionSetup(s.Id, ExposureFiles.ParsePatient(patient.HierarchyJson, $"patient {patient.Id}"), s.Scheduler, ParseMode(s.Mode), s.Seed, s.BaselineSeconds, s.SessionNumber,
-            RulesText: s.RulesText);
         var a = new SessionActor(setup, s.PatientId, started, Model, store, sink, clock, metrics);
         if (!_actors.TryAdd(s.Id, a)) throw new ExposureInputException("sessionId", sessionId, "is already running");
         await store.Run(async d =>
@@ -205,23 +203,8 @@ public sealed class SessionHost(DbFactory db, StoreWriter store, ISessionSink si
             }
             try
             {
-                var patient = await ctx.Patients.AsNoTracking().FirstAsync(p => p.Id == s.PatientId, ct);
-                var lastScene = await ctx.Entries.AsNoTracking()
-                    .Where(e => e.SessionId == s.Id && e.Kind == EntryKind.Command && e.Name == "SetScene")
-                    .OrderByDescending(e => e.Id).Select(e => e.Json).FirstOrDefaultAsync(ct);
-                string? item = null, highest = null;
-                if (lastScene is not null)
-                {
-                    using var doc = JsonDocument.Parse(lastScene);
-                    if (doc.RootElement.TryGetProperty("itemId", out var i) && i.ValueKind == JsonValueKind.String) item = i.GetString();
-                    if (doc.RootElement.TryGetProperty("highestItemId", out var h) && h.ValueKind == JsonValueKind.String) highest = h.GetString();
-                }
-                var baseline = s.BaselineJson is null ? null : JsonSerializer.Deserialize<Dictionary<string, double>>(s.BaselineJson, SessionActor.Json);
-                var started = s.StartedAt ?? clock.GetUtcNow();
-                double resumeAt = (clock.GetUtcNow() - started).TotalSeconds;
-                var setup = new SessionSetup(s.Id, ExposureFiles.ParsePatient(patient.HierarchyJson, $"patient {patient.Id}"), s.Scheduler, ParseMode(s.Mode), s.Seed,
-                    s.BaselineSeconds, s.SessionNumber, ResumeItemId: item ?? ExposureFiles.ParsePatient(patient.HierarchyJson, "").Hierarchy.Items[0].Id,
-                    HighestItemId: highest, Baseline: baseline, ResumeAtSeconds: resumeAt, RulesText: s.RulesText);
+                var (setup, started) = await SessionLoader.ResumeAsync(ctx, s, clock, ct);
+                double resumeAt = setup.ResumeAtSeconds;
                 var a = new SessionActor(setup, s.PatientId, started, Model, store, sink, clock, metrics);
                 _actors[s.Id] = a;
                 metrics.SessionStarted();

@@ -191,8 +191,8 @@ public sealed class SessionPipeline
         }
         if (resumed)
         {
-            Engine.Hold("the server restarted during this session; it resumed from the stored state. Check the patient, then release the hold");
-            Raise(startup, "server_restart", "The server restarted during this session. The session resumed at the last applied step with a safety hold; " +
+            Engine.Hold("the session's host restarted (a server restart, or a cluster node that failed); it resumed from the stored state. Check the patient, then release the hold");
+            Raise(startup, "server_restart", "The session's host restarted (a server restart, or a cluster node that failed) and the session was interrupted briefly. It resumed at the last applied step with a safety hold; " +
                 "intensity will not rise until you release the hold.", critical: true);
         }
         Drain(startup);

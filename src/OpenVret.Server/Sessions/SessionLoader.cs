@@ -1,0 +1,46 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using OpenVret.Exposure;
+using OpenVret.Server.Data;
+
+namespace OpenVret.Server.Sessions;
+
+/// <summary>
+/// How a session is set up from its stored record: fresh when it starts, or resumed from the store (the last
+/// applied scene step, the highest step reached, the calibrated baseline, the time since it started) when its
+/// host restarted: a server restart in single mode, a grain reactivating on another node in cluster mode.
+/// One implementation for both hostings.
+/// </summary>
+public static class SessionLoader
+{
+    public static async Task<(SessionSetup Setup, string PatientId)> FreshAsync(SessionDb ctx, SessionRecord s, CancellationToken ct = default)
+    {
+        var patient = await ctx.Patients.AsNoTracking().FirstOrDefaultAsync(p => p.Id == s.PatientId, ct)
+            ?? throw new ExposureInputException("patientId", s.PatientId, "no such patient");
+        return (new SessionSetup(s.Id, ExposureFiles.ParsePatient(patient.HierarchyJson, $"patient {patient.Id}"), s.Scheduler, SessionHost.ParseMode(s.Mode), s.Seed,
+            s.BaselineSeconds, s.SessionNumber, RulesText: s.RulesText), patient.Id);
+    }
+
+    public static async Task<(SessionSetup Setup, DateTimeOffset Started)> ResumeAsync(SessionDb ctx, SessionRecord s, TimeProvider clock, CancellationToken ct = default)
+    {
+        var patient = await ctx.Patients.AsNoTracking().FirstAsync(p => p.Id == s.PatientId, ct);
+        var lastScene = await ctx.Entries.AsNoTracking()
+            .Where(e => e.SessionId == s.Id && e.Kind == EntryKind.Command && e.Name == "SetScene")
+            .OrderByDescending(e => e.Id).Select(e => e.Json).FirstOrDefaultAsync(ct);
+        string? item = null, highest = null;
+        if (lastScene is not null)
+        {
+            using var doc = JsonDocument.Parse(lastScene);
+            if (doc.RootElement.TryGetProperty("itemId", out var i) && i.ValueKind == JsonValueKind.String) item = i.GetString();
+            if (doc.RootElement.TryGetProperty("highestItemId", out var h) && h.ValueKind == JsonValueKind.String) highest = h.GetString();
+        }
+        var baseline = s.BaselineJson is null ? null : JsonSerializer.Deserialize<Dictionary<string, double>>(s.BaselineJson, SessionActor.Json);
+        var started = s.StartedAt ?? clock.GetUtcNow();
+        double resumeAt = (clock.GetUtcNow() - started).TotalSeconds;
+        var hierarchy = ExposureFiles.ParsePatient(patient.HierarchyJson, $"patient {patient.Id}");
+        var setup = new SessionSetup(s.Id, hierarchy, s.Scheduler, SessionHost.ParseMode(s.Mode), s.Seed,
+            s.BaselineSeconds, s.SessionNumber, ResumeItemId: item ?? hierarchy.Hierarchy.Items[0].Id,
+            HighestItemId: highest, Baseline: baseline, ResumeAtSeconds: resumeAt, RulesText: s.RulesText);
+        return (setup, started);
+    }
+}
