@@ -136,7 +136,7 @@ public static class TextNormalizer
         ["wanna"] = ["want", "to"], ["wont"] = ["will", "not"], ["gonna"] = ["going", "to"], ["gotta"] = ["got", "to"], ["wana"] = ["want", "to"], ["gona"] = ["going", "to"],
         ["u"] = ["you"], ["ur"] = ["your"], ["r"] = ["are"], ["ya"] = ["you"], ["myslf"] = ["myself"], ["urself"] = ["yourself"],
         ["cuz"] = ["because"], ["coz"] = ["because"], ["bc"] = ["because"], ["pls"] = ["please"], ["plz"] = ["please"],
-        ["idk"] = ["i", "do", "not", "know"], ["idc"] = ["i", "do", "not", "care"], ["rn"] = ["right", "now"], ["tbh"] = ["to", "be", "honest"],
+        ["idk"] = ["i", "do", "not", "know"], ["idc"] = ["i", "do", "not", "care"], ["rn"] = ["right", "now"], ["tbh"] = ["honestly"], ["tbf"] = ["honestly"], ["ngl"] = ["honestly"], ["thinkin"] = ["thinking"], ["killin"] = ["killing"], ["bout"] = ["about"], ["cuttin"] = ["cutting"], ["dyin"] = ["dying"],
         ["kms"] = ["kill", "myself"], ["kys"] = ["kill", "yourself"], ["unalive"] = ["kill"], ["unaliving"] = ["killing"],
         ["sewerslide"] = ["suicide"], ["selfharm"] = ["self", "harm"], ["selfharming"] = ["self", "harming"],
         ["kil"] = ["kill"], ["kll"] = ["kill"], ["kilin"] = ["killing"], ["ded"] = ["dead"], ["dieing"] = ["dying"], ["dyin"] = ["dying"],
