@@ -99,6 +99,14 @@ public sealed class StoreWriter : IAsyncDisposable
         await InsertChunks(db, batch.OfType<ChunkItem>().SelectMany(c => c.Chunks)).ConfigureAwait(false);
         long seq = _auditSequence;
         string hash = _auditHash;
+        if (_db.Provider == StoreProvider.Postgres && batch.Any(i => i is AuditItem))
+        {
+            // Several writers (cluster nodes) may append to one chain: serialise appends in the database and
+            // continue from the chain's real tail, not this writer's memory of it.
+            await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_xact_lock(7326001)").ConfigureAwait(false);
+            var tail = await db.Audit.AsNoTracking().OrderByDescending(x => x.Sequence).Select(x => new { x.Sequence, x.Hash }).FirstOrDefaultAsync().ConfigureAwait(false);
+            if (tail is not null) { seq = tail.Sequence; hash = tail.Hash; }
+        }
         var actions = new List<Func<SessionDb, Task>>();
         foreach (var item in batch)
         {
