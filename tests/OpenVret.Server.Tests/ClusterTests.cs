@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Orleans.Messaging;
 using Orleans.Serialization;
 using Orleans.TestingHost;
 using OpenVret.Exposure.Session;
@@ -18,20 +19,26 @@ using Xunit.Abstractions;
 
 namespace OpenVret.Server.Tests;
 
-/// <summary>What the silos of the in-process test cluster share: one store (a real SQLite file) and a sink that records what sessions send.</summary>
+/// <summary>
+/// What the silos of the in-process test cluster share: one store (a real SQLite file, or PostgreSQL) and a sink
+/// that records what sessions send. Set before a cluster is deployed (silo configurators are created by type).
+/// </summary>
 public static class ClusterTestStore
 {
-    public static readonly string Folder = Path.Combine(Path.GetTempPath(), "openvret-cluster-" + Guid.NewGuid().ToString("N")[..8]);
-    public static readonly ServerOptions Options = new() { DataFolder = Folder, TickMilliseconds = 200, Demo = false };
-    public static readonly DbFactory Db = new(Options);
-    public static readonly StoreWriter Store = Migrated();
-
-    private static StoreWriter Migrated()
-    {
-        Db.MigrateAsync().GetAwaiter().GetResult();
-        return new StoreWriter(Db, TimeProvider.System, NullLogger<StoreWriter>.Instance);
-    }
+    public static ServerOptions Options { get; private set; } = null!;
+    public static DbFactory Db { get; private set; } = null!;
+    public static StoreWriter Store { get; private set; } = null!;
+    public static bool StoreMembership { get; private set; }
     public static readonly RecordingSink Sink = new();
+
+    public static async Task UseAsync(string? postgres, bool storeMembership)
+    {
+        Options = new ServerOptions { DataFolder = Path.Combine(Path.GetTempPath(), "openvret-cluster-" + Guid.NewGuid().ToString("N")[..8]), PostgresConnection = postgres, TickMilliseconds = 200, Demo = false };
+        Db = new DbFactory(Options);
+        await Db.MigrateAsync();
+        Store = new StoreWriter(Db, TimeProvider.System, NullLogger<StoreWriter>.Instance);
+        StoreMembership = storeMembership;
+    }
 
     public sealed class RecordingSink : ISessionSink
     {
@@ -63,13 +70,34 @@ public sealed class ClusterSilo : ISiloConfigurator
         s.AddSingleton<ServerMetrics>();
         s.AddMetrics();
         s.AddSingleton<SessionHost>();
+        if (ClusterTestStore.StoreMembership)
+        {
+            s.AddSingleton<IMembershipTable, StoreMembershipTable>();
+            // Detect a dead node within a few seconds (defaults are tuned for large production clusters).
+            s.Configure<Orleans.Configuration.ClusterMembershipOptions>(o =>
+            {
+                o.ProbeTimeout = TimeSpan.FromSeconds(1);
+                o.NumMissedProbesLimit = 2;
+                o.NumVotesForDeathDeclaration = 1;
+                o.TableRefreshTimeout = TimeSpan.FromSeconds(1);
+                o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(2);
+            });
+        }
     });
 }
 
 public sealed class ClusterClient : IClientBuilderConfigurator
 {
     public void Configure(Microsoft.Extensions.Configuration.IConfiguration configuration, IClientBuilder client) =>
-        client.ConfigureServices(s => s.AddSerializer(ClusterTestStore.Serializer));
+        client.ConfigureServices(s =>
+        {
+            s.AddSerializer(ClusterTestStore.Serializer);
+            if (ClusterTestStore.StoreMembership)
+            {
+                s.AddSingleton(ClusterTestStore.Db);
+                s.AddSingleton<IGatewayListProvider, StoreMembershipTable>();
+            }
+        });
 }
 
 /// <summary>
@@ -98,7 +126,32 @@ public sealed class ClusterTests(ITestOutputHelper output)
     [Fact]
     public async Task A_session_grain_survives_deactivation_and_a_killed_node_without_losing_acknowledged_samples()
     {
-        var builder = new TestClusterBuilder(2);
+        await ClusterTestStore.UseAsync(null, storeMembership: false);
+        await Run(silos: 2);
+    }
+
+    /// <summary>Three silos whose membership and store are one real PostgreSQL database (the clinic-network setup).</summary>
+    [PostgresFact]
+    public async Task Three_silos_with_membership_and_store_in_PostgreSQL_fail_over_a_session()
+    {
+        var connection = await TestPostgres.NewDatabaseAsync();
+        try
+        {
+            await ClusterTestStore.UseAsync(connection, storeMembership: true);
+            await Run(silos: 3);
+            await using var ctx = ClusterTestStore.Db.Create();
+            var members = await ctx.ClusterMembers.AsNoTracking().ToListAsync();
+            output.WriteLine($"membership rows: {string.Join(", ", members.Select(m => $"{m.Silo} {(Orleans.Runtime.SiloStatus)m.Status}"))}");
+            Assert.True(members.Count >= 3);
+            Assert.Contains(members, m => m.Status == (int)Orleans.Runtime.SiloStatus.Dead);
+        }
+        finally { await TestPostgres.DropDatabaseAsync(connection); }
+    }
+
+    private async Task Run(int silos)
+    {
+        var builder = new TestClusterBuilder((short)silos);
+        builder.Options.UseTestClusterMembership = !ClusterTestStore.StoreMembership;
         builder.AddSiloBuilderConfigurator<ClusterSilo>();
         builder.AddClientBuilderConfigurator<ClusterClient>();
         var cluster = builder.Build();
@@ -152,6 +205,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
             Assert.NotEqual(first, second);
             Assert.True((await grain.View()).HoldActive);
             Assert.Contains(ClusterTestStore.Sink.Alerts, a => a.Kind == "server_restart");
+            var lastRestart = ClusterTestStore.Sink.Alerts.Last(a => a.Kind == "server_restart");
             await grain.Hello("D1", new DeviceHello(ProtocolVersion.Current, "cluster-test", SimDevice.Channels));
             await Stream(2);
             Assert.Equal(acked, await Chunks(sessionId));   // every acknowledged batch is in the store
