@@ -61,6 +61,16 @@ public static class ModelReport
         foreach (var g in subgroups) md.AppendLine($"| {g.Attribute} | {g.Value} | {g.Subjects} | {g.Cases} | {g.MacroF1:0.000} | {g.BalancedAccuracy:0.000} | {g.Auroc:0.000} | {(g.Flagged ? "YES" : "")} |");
     }
 
+    /// <summary>The end of every model card: known limitations and the command that reproduces it; writes model-card.md.</summary>
+    public static void Closing(StringBuilder md, string folder, string command, params string[] limitations)
+    {
+        md.AppendLine("## Known limitations");
+        foreach (var l in limitations) md.AppendLine("- " + l);
+        md.AppendLine();
+        md.AppendLine($"## Reproduce\n    {command}");
+        File.WriteAllText(Path.Combine(folder, "model-card.md"), md.ToString());
+    }
+
     /// <summary>The permutation-importance table of every model card.</summary>
     public static void ImportanceTable(StringBuilder md, IReadOnlyDictionary<string, double> importance, string validation, int top = 10)
     {
@@ -101,14 +111,11 @@ public static class ModelReport
         md.AppendLine();
         SubgroupTable(md, subgroups, "windows");
         md.AppendLine();
-        md.AppendLine("## Known limitations");
-        md.AppendLine("- 15 subjects from one lab and one protocol; subgroups have 1-12 subjects, so subgroup figures are fragile.");
-        md.AppendLine("- TEMP partly encodes time (baseline always comes first): without TEMP macro-F1 drops (see the table).");
-        md.AppendLine("- Wrist BVP is noisy under motion; windows with poor pulse quality or motion are excluded from training but scored live (with higher uncertainty when features are missing).");
-        md.AppendLine("- A wrist model trained on WESAD alone has been seen to fall to AUROC about 0.6 on another lab's data (data README). On 9 simulated patients from three sites (`openvret simulate-dataset`), this model kept AUROC 0.96, but ECE rose to 0.11 and two subjects of one site fell to macro-F1 about 0.5. Validate externally (`openvret evaluate`) before clinical use.");
-        md.AppendLine();
-        md.AppendLine($"## Reproduce\n    {command}");
-        File.WriteAllText(Path.Combine(folder, "model-card.md"), md.ToString());
+        Closing(md, folder, command,
+            "15 subjects from one lab and one protocol; subgroups have 1-12 subjects, so subgroup figures are fragile.",
+            "TEMP partly encodes time (baseline always comes first): without TEMP macro-F1 drops (see the table).",
+            "Wrist BVP is noisy under motion; windows with poor pulse quality or motion are excluded from training but scored live (with higher uncertainty when features are missing).",
+            "A wrist model trained on WESAD alone has been seen to fall to AUROC about 0.6 on another lab's data (data README). On 9 simulated patients from three sites (`openvret simulate-dataset`), this model kept AUROC 0.96, but ECE rose to 0.11 and two subjects of one site fell to macro-F1 about 0.5. Validate externally (`openvret evaluate`) before clinical use.");
         File.WriteAllText(Path.Combine(folder, "model-card.json"), JsonSerializer.Serialize(new
         {
             model.Name, model.Task, model.Features, model.Threshold, model.LevelCutPoints, model.TrainedOn, model.Licence,

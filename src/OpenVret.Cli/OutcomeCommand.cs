@@ -227,13 +227,10 @@ public static class OutcomeCommand
         card.AppendLine();
         ModelReport.SubgroupTable(card, results[0].Subgroups, "patients");
         card.AppendLine();
-        card.AppendLine("## Known limitations");
-        card.AppendLine("- Outcome prediction for VRET has been close to chance in the largest studies and has failed across sites; trust only the site-out and external figures, and their intervals.");
-        card.AppendLine("- Patients without the outcome are left out (not imputed); dropouts are not modelled separately.");
-        card.AppendLine("- Subgroups of few patients give fragile figures.");
-        card.AppendLine();
-        card.AppendLine($"## Reproduce\n    {command}");
-        File.WriteAllText(Path.Combine(folder, "model-card.md"), card.ToString());
+        ModelReport.Closing(card, folder, command,
+            "Outcome prediction for VRET has been close to chance in the largest studies and has failed across sites; trust only the site-out and external figures, and their intervals.",
+            "Patients without the outcome are left out (not imputed); dropouts are not modelled separately.",
+            "Subgroups of few patients give fragile figures.");
     }
 
     private static void DecisionCurvePlot(ValidationResult r, string path)
