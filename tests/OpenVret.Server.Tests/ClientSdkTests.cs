@@ -42,6 +42,7 @@ public class ClientSdkTests
         }
         await Stream(20);
         client.Report(ClientEventKind.Suds, sim.DeviceClock(sim.DataTime), 35);
+        client.Say("I think they will notice my hands shaking", sim.DeviceClock(sim.DataTime), 4.5, 1.2);
         await client.FlushAsync();
         // Batches queued while the server is down are kept and sent after the reconnect.
         await s.RestartAsync();
@@ -57,6 +58,9 @@ public class ClientSdkTests
         Assert.Equal(enqueued, stored);
         Assert.Equal(enqueued, client.AcknowledgedSamples);
         Assert.True(await db.Entries.AnyAsync(e => e.SessionId == session.SessionId && e.Kind == EntryKind.Rating && e.Name == "Suds"));
+        var said = await db.Entries.Where(e => e.SessionId == session.SessionId && e.Kind == EntryKind.Transcript && e.Name == "patient").Select(e => e.Json).SingleAsync();
+        Assert.Contains("notice my hands shaking", said);
+        Assert.Contains("4.5", said);
     }
 
     [Fact]

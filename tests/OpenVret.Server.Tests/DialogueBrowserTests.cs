@@ -54,6 +54,14 @@ public class DialogueBrowserTests
         await Assertions.Expect(consolePage.Locator("#transcript")).ToContainTextAsync("AI character");
         await vr.ScreenshotAsync(new() { Path = Path.Combine(shots, "01-vr-question.png") });
 
+        // The therapist fixes the intensity dial (audited), then hands it back to the exposure engine.
+        await consolePage.Locator("#ag-dial").FillAsync("0.9");
+        await consolePage.GetByRole(AriaRole.Button, new() { Name = "Fix intensity" }).ClickAsync();
+        await Assertions.Expect(consolePage.Locator("#ag-follow")).ToHaveTextAsync("fixed");
+        await Assertions.Expect(consolePage.Locator("#ag-intensity")).ToHaveTextAsync("0.90");
+        await consolePage.GetByRole(AriaRole.Button, new() { Name = "Follow the exposure" }).ClickAsync();
+        await Assertions.Expect(consolePage.Locator("#ag-follow")).ToHaveTextAsync("follows the exposure");
+
         // The patient types an answer; the agent follows up on "university".
         await vr.GetByLabel("Answer (type, or use the microphone)").FillAsync("I studied chemistry at university");
         await vr.GetByRole(AriaRole.Button, new() { Name = "Say it" }).ClickAsync();

@@ -184,6 +184,8 @@
   $("#ag-start").addEventListener("click", () => agent("StartAgent", $("#ag-persona").value, $("#ag-mode").value, $("#ag-llm").checked, null));
   $("#ag-say-send").addEventListener("click", async () => { await agent("AgentSay", $("#ag-say").value); if (!$("#ag-error").textContent) $("#ag-say").value = ""; });
   $("#ag-resume").addEventListener("click", () => agent("AgentResume", "the therapist checked in with the patient"));
+  $("#ag-dial-set").addEventListener("click", () => agent("AgentIntensity", Number($("#ag-dial").value)));
+  $("#ag-dial-follow").addEventListener("click", () => agent("AgentIntensity", null));
   $("#ag-stop").addEventListener("click", async () => { $("#ag-error").textContent = ""; try { await hub.invoke("StopAgent", sessionId); renderAgent(null); } catch (e) { $("#ag-error").textContent = e.message; } });
 
   function makeChart() {
