@@ -193,6 +193,17 @@ public sealed class DialogueSession
         Record(Speaker.System, "resumed by the therapist: " + therapistNote, atSeconds, null);
     }
 
+    /// <summary>
+    /// Whether to interrupt now, <paramref name="seconds"/> after the last check: interruptions are a Poisson
+    /// process at <see cref="InterruptionsPerMinute"/> (the persona's maximum scaled by the intensity dial).
+    /// </summary>
+    public bool ShouldInterrupt(Random random, double seconds)
+    {
+        if (State != DialogueState.Talking || !_presence.TherapistConnected || Persona.Intensity.Interruptions.Count == 0 || seconds <= 0) return false;
+        double p = 1 - Math.Exp(-InterruptionsPerMinute / 60 * seconds);
+        return random.NextDouble() < p;
+    }
+
     /// <summary>An interruption line (audience cough, examiner cutting in) chosen by the caller's random source.</summary>
     public AgentTurn? Interruption(Random random, double atSeconds)
     {

@@ -124,6 +124,13 @@ public sealed class DialogueTests
         var hard = Session("interviewer", ScriptMode.SpeakingTime, out _, intensity: 0.9);
         Assert.Contains("candidates", hard.Start(0)[1].Text);
         Assert.NotNull(hard.Interruption(new Random(1), 5));
+        // Interruptions are a Poisson process at the dial's rate: about 2 a minute at full intensity, none at 0.
+        var random = new Random(7);
+        int count = Enumerable.Range(0, 600).Count(_ => hard.ShouldInterrupt(random, 1));
+        Assert.InRange(count, 12, 24);   // 10 minutes at 1.8 per minute: 18 expected
+        hard.SetIntensity(0);
+        Assert.Equal(0, Enumerable.Range(0, 600).Count(_ => hard.ShouldInterrupt(random, 1)));
+        hard.SetIntensity(0.9);
         Assert.Throws<DialogueInputException>(() => hard.SetIntensity(double.NaN));
         Assert.Throws<DialogueInputException>(() => hard.SetIntensity(1.5));
     }

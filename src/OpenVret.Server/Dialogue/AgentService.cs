@@ -29,6 +29,7 @@ public sealed class AgentService
         public bool FollowEngine { get; set; } = followEngine;
         public SemaphoreSlim Gate { get; } = new(1, 1);
         public PatientTurn? LastTurn { get; set; }
+        public CancellationTokenSource Stop { get; } = new();
     }
 
     private sealed class ConsolePresence(SessionHost host, string sessionId) : ITherapistPresence
@@ -45,7 +46,7 @@ public sealed class AgentService
     public AgentService(SessionHost host, DbFactory db, ServerOptions options, ILogger<AgentService> log)
     {
         _host = host; _db = db; _options = options; _log = log;
-        host.Ended += id => _agents.TryRemove(id, out _);
+        host.Ended += id => { if (_agents.TryRemove(id, out var gone)) gone.Stop.Cancel(); };
     }
 
     public bool LlmConfigured => !string.IsNullOrWhiteSpace(_options.LlmEndpoint);
@@ -87,6 +88,7 @@ public sealed class AgentService
         var agent = new Agent(session, mode, intensity is null);
         if (_agents.TryGetValue(sessionId, out var previous)) await StopAsync(sessionId, actor);
         _agents[sessionId] = agent;
+        _ = InterruptionsAsync(sessionId, agent);
         await agent.Gate.WaitAsync();
         try
         {
@@ -99,6 +101,36 @@ public sealed class AgentService
         }
         finally { agent.Gate.Release(); }
         return Status(sessionId);
+    }
+
+    /// <summary>
+    /// The persona's interruptions ("could you get to the point?", a cough) at the rate its intensity dial sets,
+    /// checked once a second while the agent talks and a therapist watches; the dial follows the exposure unless fixed.
+    /// </summary>
+    private async Task InterruptionsAsync(string sessionId, Agent agent)
+    {
+        var random = new Random(sessionId.GetHashCode(StringComparison.Ordinal));
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(agent.Stop.Token))
+            {
+                if (_host.Find(sessionId) is not { } a) return;
+                await agent.Gate.WaitAsync(agent.Stop.Token);
+                try
+                {
+                    if (agent.FollowEngine) agent.Session.SetIntensity(Math.Clamp((await a.ViewAsync()).CurrentIntensity, 0, 1));
+                    if (!agent.Session.ShouldInterrupt(random, 1)) continue;
+                    var line = agent.Session.Interruption(random, a.Now);
+                    if (line is null) continue;
+                    var persona = agent.Session.Persona;
+                    await a.AskDurable((p, o) => p.AgentSpoke(persona.Id, persona.Name, [line], "agent", o));
+                }
+                finally { agent.Gate.Release(); }
+            }
+        }
+        catch (OperationCanceledException) { }
+        catch (Exception e) { _log.LogError(e, "interruptions stopped in session {Session}", Security.Secrets.Pseudonym("session", sessionId)); }
     }
 
     /// <summary>A patient utterance the pipeline accepted: the agent answers (or stays silent, with the reason in the transcript).</summary>
@@ -180,6 +212,7 @@ public sealed class AgentService
     public async Task StopAsync(string sessionId, string actor)
     {
         if (!_agents.TryRemove(sessionId, out var agent)) throw new DialogueInputException("sessionId", sessionId, "no agent is running in this session");
+        agent.Stop.Cancel();
         if (_host.Find(sessionId) is { } a)
             await a.AskDurable((p, o) => p.DialogueNote(actor, "agent_stopped", $"{agent.Session.Persona.Name} left the conversation", o));
     }
