@@ -8,8 +8,11 @@ namespace OpenVret.Learning.Evaluation;
 
 public enum ModelKind { LightGbm, Logistic }
 
+/// <summary>The knobs a model selection may turn: L2 strength of the logistic model, boosting rounds of the trees.</summary>
+public sealed record ModelSettings(float L2 = 1f, int Iterations = Training.Iterations);
+
 /// <summary>Settings and preprocessing shared by the binary and the three-class models.</summary>
-internal static class Training
+public static class Training
 {
     // Gradient boosting for every LightGBM model here; single-threaded so that results are reproducible.
     public const int Iterations = 150, Leaves = 15, MinimumLeafCount = 20;
@@ -96,8 +99,9 @@ public sealed class ScoreModel
         return new ScoreModel(ml.Model.CreatePredictionEngine<Row, Output>(model, inputSchemaDefinition: schema), null, features, (ml, model, inputSchema));
     }
 
-    public static ScoreModel Train(IReadOnlyList<(float[] Features, bool Label)> data, ModelKind kind, int seed)
+    public static ScoreModel Train(IReadOnlyList<(float[] Features, bool Label)> data, ModelKind kind, int seed, ModelSettings? settings = null)
     {
+        settings ??= new ModelSettings();
         var ml = new MLContext(seed);
         int n = data[0].Features.Length;
         var schema = SchemaDefinition.Create(typeof(Row));
@@ -108,7 +112,7 @@ public sealed class ScoreModel
             var means = Training.FeatureMeans(data.Select(d => d.Features), n);
             var filled = data.Select(d => new Row { Label = d.Label, Features = Training.Fill(d.Features, means) });
             var view = ml.Data.LoadFromEnumerable(filled, schema);
-            var pipeline = ml.Transforms.NormalizeMeanVariance("Features").Append(ml.BinaryClassification.Trainers.LbfgsLogisticRegression(l2Regularization: 1f));
+            var pipeline = ml.Transforms.NormalizeMeanVariance("Features").Append(ml.BinaryClassification.Trainers.LbfgsLogisticRegression(l2Regularization: settings.L2));
             var model = pipeline.Fit(view);
             var normalizer = (model.First() as NormalizingTransformer)!.GetNormalizerModelParameters(0) as NormalizingTransformer.AffineNormalizerModelParameters<System.Collections.Immutable.ImmutableArray<float>>;
             var lr = model.LastTransformer.Model.SubModel;
@@ -119,7 +123,7 @@ public sealed class ScoreModel
         // Gradient-boosted trees handle missing values natively.
         var trees = ml.BinaryClassification.Trainers.LightGbm(new Microsoft.ML.Trainers.LightGbm.LightGbmBinaryTrainer.Options
         {
-            NumberOfIterations = Training.Iterations, LearningRate = Training.LearningRate, NumberOfLeaves = Training.Leaves,
+            NumberOfIterations = settings.Iterations, LearningRate = Training.LearningRate, NumberOfLeaves = Training.Leaves,
             MinimumExampleCountPerLeaf = Training.MinimumLeafCount, Seed = seed, Silent = true, NumberOfThreads = 1,
         }).Fit(lgbmView);
         return new ScoreModel(ml.Model.CreatePredictionEngine<Row, Output>(trees, inputSchemaDefinition: schema), null, n, (ml, trees, lgbmView.Schema));

@@ -124,7 +124,7 @@ public static class OutcomeValidation
     }
 
     /// <summary>A model fitted on a training set: the score model, Platt calibration and threshold from inner folds, and the feature means.</summary>
-    public sealed record Fitted(ScoreModel Model, PlattScaling Platt, double Threshold, float[] Means, FeatureSet Features)
+    public sealed record Fitted(ScoreModel Model, PlattScaling Platt, double Threshold, float[] Means, FeatureSet Features, ModelSettings? Settings = null)
     {
         public double Probability(float[] x) => Platt.Probability(Model.Score(x));
     }
@@ -146,15 +146,37 @@ public static class OutcomeValidation
             var set = ids.ToHashSet(StringComparer.Ordinal);
             return rows.Where(r => set.Contains(r.G)).Select(r => (r.X, r.Y)).ToList();
         }
-        var (platt, threshold) = Loso.CalibrateOnInnerFolds(groups, Rows, kind, Math.Min(innerFolds, groups.Count), seed);
+        // Model selection inside the training data: each candidate setting is scored on inner folds (by group);
+        // the best one's out-of-fold scores also fit the calibration and the threshold. The test fold is never seen.
+        int folds = Math.Min(innerFolds, groups.Count);
+        (ModelSettings Settings, double Auroc, List<(double Score, bool Truth)> Oof)? best = null;
+        foreach (var candidate in Candidates(kind))
+        {
+            var oof = new List<(double, bool)>();
+            for (int k = 0; k < folds; k++)
+            {
+                var held = groups.Where((_, i) => i % folds == k).ToList();
+                var inner = ScoreModel.Train(Rows(groups.Except(held)), kind, seed, candidate);
+                oof.AddRange(Rows(held).Select(r => (inner.Score(r.Item1), r.Item2)));
+            }
+            double auroc = BinaryMetrics.AurocOf(oof.Select(x => new Prediction("", x.Item2, x.Item1, false)).ToList());
+            if (best is null || auroc > best.Value.Auroc + 1e-9) best = (candidate, auroc, oof);
+        }
+        var platt = PlattScaling.Fit(best!.Value.Oof);
+        double threshold = Loso.BestThreshold(best.Value.Oof.Select(c => (platt.Probability(c.Score), c.Truth)).ToList());
         var all = rows.Select(r => (r.X, r.Y)).ToList();
         var means = Enumerable.Range(0, features.Columns.Count).Select(j =>
         {
             var v = all.Select(r => r.Item1[j]).Where(float.IsFinite).ToList();
             return v.Count > 0 ? v.Average() : 0f;
         }).ToArray();
-        return new Fitted(ScoreModel.Train(all, kind, seed), platt, threshold, means, features);
+        return new Fitted(ScoreModel.Train(all, kind, seed, best.Value.Settings), platt, threshold, means, features, best.Value.Settings);
     }
+
+    /// <summary>The settings model selection tries: L2 strength for logistic models, boosting rounds for trees.</summary>
+    public static IReadOnlyList<ModelSettings> Candidates(ModelKind kind) => kind == ModelKind.Logistic
+        ? [new ModelSettings(L2: 0.1f), new ModelSettings(L2: 1f), new ModelSettings(L2: 10f)]
+        : [new ModelSettings(Iterations: 50), new ModelSettings(Iterations: Training.Iterations)];
 
     private static int Hash(string s, int seed)
     {
