@@ -18,7 +18,7 @@ public sealed class ScreenTests(ITestOutputHelper output)
             .ToList();
     }
 
-    public static readonly string[] Sets = ["crisis-labelled.tsv", "crisis-heldout.tsv", "crisis-heldout2.tsv", "crisis-heldout3.tsv"];
+    public static readonly string[] Sets = ["crisis-labelled.tsv", "crisis-heldout.tsv", "crisis-heldout2.tsv", "crisis-heldout3.tsv", "crisis-heldout4.tsv"];
 
     private (int Tp, int Fn, int Fp, int Tn) Measure(IEnumerable<Labelled> set)
     {
