@@ -33,6 +33,7 @@ public static class ServerApp
         s.AddSingleton<ServerMetrics>();
         s.AddSingleton<ISessionSink, SignalRSink>();
         s.AddSingleton<SessionHost>();
+        s.AddSingleton<ISessionDirectory>(sp => sp.GetRequiredService<SessionHost>());
         s.AddSingleton<OpenVret.Server.Security.SiteAccess>();
         s.AddSingleton<OpenVret.Server.Dialogue.AgentService>();
         if (options.Demo) s.AddHostedService<DemoService>();

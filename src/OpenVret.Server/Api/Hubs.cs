@@ -19,7 +19,7 @@ namespace OpenVret.Server.Api;
 /// the session comes from its token, never from a message.
 /// </summary>
 [Authorize(Roles = Roles.Device, AuthenticationSchemes = DeviceAuthenticationHandler.SchemeName)]
-public sealed class DeviceHub(SessionHost host, DbFactory db, StoreWriter store, ServerOptions options, TimeProvider clock, AgentService agents) : Hub
+public sealed class DeviceHub(ISessionDirectory sessions, StoreWriter store, ServerOptions options, TimeProvider clock, AgentService agents) : Hub
 {
     private string SessionId => Context.User!.FindFirstValue(Roles.SessionClaim)!;
     private string DeviceId => Context.User!.FindFirstValue(Roles.DeviceClaim)!;
@@ -37,15 +37,11 @@ public sealed class DeviceHub(SessionHost host, DbFactory db, StoreWriter store,
 
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
-        if (host.Find(SessionId) is { } a)
-        {
-            string device = DeviceId;
-            await a.Ask((p, o) => p.DeviceDisconnected(device, o));
-        }
+        if (await sessions.FindAsync(SessionId) is { } a) await a.DeviceDisconnectedAsync(DeviceId);
         await base.OnDisconnectedAsync(exception);
     }
 
-    private SessionActor Actor() => host.Find(SessionId)
+    private async Task<ISessionHandle> Actor() => await sessions.FindAsync(SessionId)
         ?? throw new HubException($"session: {SessionId} is not running (start it from the console first, then send hello again)");
 
     public async Task<HelloAck> Hello(DeviceHello hello)
@@ -54,12 +50,11 @@ public sealed class DeviceHub(SessionHost host, DbFactory db, StoreWriter store,
         if (hello.Version != ProtocolVersion.Current)
             throw new HubException($"version: {hello.Version} is not supported; this server speaks protocol version {ProtocolVersion.Current}");
         if (hello.Channels is null || hello.Channels.Count > 32) throw new HubException($"channels: expected 0-32 channel declarations, got {hello.Channels?.Count.ToString() ?? "none"}");
-        var actor = Actor();
-        string device = DeviceId, session = SessionId;
-        var (stored, lastEvent) = await Cluster.DeviceState.StoredAsync(db, session, device);
+        var actor = await Actor();
+        string device = DeviceId;
         try
         {
-            var ack = await actor.Ask((p, o) => p.DeclareDevice(device, hello.Channels, lastEvent, stored, o));
+            var ack = await actor.HelloAsync(device, hello);
             string json = JsonSerializer.Serialize(hello.Channels, SessionActor.Json);
             _ = store.Run(async d =>
             {
@@ -77,7 +72,7 @@ public sealed class DeviceHub(SessionHost host, DbFactory db, StoreWriter store,
         if (!RateLimit(batch?.Samples?.Length ?? 0))
             return new BatchAck(batch?.Channel ?? "", batch?.Sequence ?? -1, BatchStatus.Rejected,
                 $"rate: more than {options.MaxSamplesPerSecondPerDevice} samples/s from this device; slow down and resend");
-        return await Actor().IngestAsync(DeviceId, batch!);
+        return (await (await Actor()).SamplesAsync(DeviceId, [batch!]))[0];
     }
 
     /// <summary>Several batches in one message (e.g. every channel of one tick): one answer per batch, in order.</summary>
@@ -88,14 +83,14 @@ public sealed class DeviceHub(SessionHost host, DbFactory db, StoreWriter store,
         if (!RateLimit(batches.Sum(b => b?.Samples?.Length ?? 0)))
             return batches.Select(b => new BatchAck(b?.Channel ?? "", b?.Sequence ?? -1, BatchStatus.Rejected,
                 $"rate: more than {options.MaxSamplesPerSecondPerDevice} samples/s from this device; slow down and resend")).ToArray();
-        return await Actor().IngestAsync(DeviceId, batches);
+        return await (await Actor()).SamplesAsync(DeviceId, batches);
     }
 
     public async Task<EventAck> Event(ClientEvent e)
     {
         string device = DeviceId;
-        var actor = Actor();
-        var ack = await actor.Ask((p, o) => p.OnClientEvent(device, e, actor.Now, o));
+        var actor = await Actor();
+        var ack = await actor.EventAsync(device, e);
         // The agent answers outside this call: the device's ack never waits for a model.
         if (ack.Status == BatchStatus.Accepted && e.Kind == ClientEventKind.Utterance) _ = agents.HearAsync(SessionId, e);
         if (ack.Status == BatchStatus.Accepted && e.Kind != ClientEventKind.HeadPose)
@@ -123,7 +118,7 @@ public sealed class DeviceHub(SessionHost host, DbFactory db, StoreWriter store,
 
 /// <summary>The therapist console: watch a session, decide on proposals, stop everything. Every call is audited.</summary>
 [Authorize(Roles = Roles.Therapist + "," + Roles.Admin, AuthenticationSchemes = "Cookies")]
-public sealed class ConsoleHub(SessionHost host, AgentService agents, SiteAccess access) : Hub
+public sealed class ConsoleHub(ISessionDirectory host, AgentService agents, SiteAccess access) : Hub
 {
     public static string Group(string sessionId) => "console:" + sessionId;
     private string Actor => "user:" + Context.User!.FindFirstValue(ClaimTypes.NameIdentifier);
@@ -133,7 +128,7 @@ public sealed class ConsoleHub(SessionHost host, AgentService agents, SiteAccess
     public async Task<WatchResult> Watch(string sessionId)
     {
         await Reach(sessionId);
-        var a = Find(sessionId);
+        var a = await Find(sessionId);
         if (Context.Items.TryGetValue("watching", out var w) && w is string previous)
         {
             if (previous == sessionId) return await Snapshot(a);
@@ -146,8 +141,11 @@ public sealed class ConsoleHub(SessionHost host, AgentService agents, SiteAccess
         return await Snapshot(a);
     }
 
-    private Task<WatchResult> Snapshot(SessionActor a) =>
-        a.Ask((p, _) => new WatchResult(p.View(), p.OpenAlerts.ToList(), p.Engine.Events.TakeLast(50).ToList(), p.RecentTranscript, agents.TryStatus(a.SessionId)));
+    private async Task<WatchResult> Snapshot(ISessionHandle a)
+    {
+        var s = await a.SnapshotAsync();
+        return new WatchResult(s.View, s.OpenAlerts, s.RecentEvents, s.Transcript, agents.TryStatus(a.SessionId));
+    }
 
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
@@ -155,7 +153,7 @@ public sealed class ConsoleHub(SessionHost host, AgentService agents, SiteAccess
         await base.OnDisconnectedAsync(exception);
     }
 
-    private SessionActor Find(string sessionId) => host.Find(sessionId ?? "") ?? throw new HubException($"sessionId: '{sessionId}' is not a running session");
+    private async Task<ISessionHandle> Find(string sessionId) => await host.FindAsync(sessionId ?? "") ?? throw new HubException($"sessionId: '{sessionId}' is not a running session");
 
     /// <summary>A therapist bound to a site reaches only that site's sessions.</summary>
     private async Task Reach(string sessionId)
@@ -164,26 +162,26 @@ public sealed class ConsoleHub(SessionHost host, AgentService agents, SiteAccess
             throw new HubException($"sessionId: '{sessionId}' belongs to another site than yours");
     }
 
-    private async Task Do(string sessionId, Action<SessionPipeline, Outbox> work)
+    private async Task Do(string sessionId, TherapistCommand command)
     {
         await Reach(sessionId);
-        try { await Find(sessionId).AskDurable(work); }   // acknowledged once it is on the audit trail
+        try { await (await Find(sessionId)).CommandAsync(command); }   // acknowledged once it is on the audit trail
         catch (ExposureInputException e) { throw new HubException(e.Message); }
         catch (ProtocolException e) { throw new HubException(e.Message); }
     }
 
     public Task Approve(string sessionId, string proposalId, Dictionary<string, double>? editedParameters) =>
-        Do(sessionId, (p, o) => p.Approve(Actor, proposalId, editedParameters, o));
-    public Task Reject(string sessionId, string proposalId, string? why) => Do(sessionId, (p, o) => p.Reject(Actor, proposalId, why, o));
-    public Task Veto(string sessionId, string proposalId) => Do(sessionId, (p, o) => p.Veto(Actor, proposalId, o));
+        Do(sessionId, new TherapistCommand(TherapistCommandKind.Approve, Actor, ProposalId: proposalId, Parameters: editedParameters));
+    public Task Reject(string sessionId, string proposalId, string? why) => Do(sessionId, new TherapistCommand(TherapistCommandKind.Reject, Actor, ProposalId: proposalId, Why: why));
+    public Task Veto(string sessionId, string proposalId) => Do(sessionId, new TherapistCommand(TherapistCommandKind.Veto, Actor, ProposalId: proposalId));
     public Task Override(string sessionId, string itemId, Dictionary<string, double>? parameters, ExposureContext? context, string? why) =>
-        Do(sessionId, (p, o) => p.Override(Actor, itemId, parameters, context, why, o));
-    public Task EmergencyStop(string sessionId, string? why) => Do(sessionId, (p, o) => p.EmergencyStop(Actor, why, o));
-    public Task Resume(string sessionId, string why) => Do(sessionId, (p, o) => p.Resume(Actor, why ?? "", o));
-    public Task ReleaseHold(string sessionId, string why) => Do(sessionId, (p, o) => p.ReleaseHold(Actor, why ?? "", o));
+        Do(sessionId, new TherapistCommand(TherapistCommandKind.Override, Actor, ItemId: itemId, Parameters: parameters, Context: context, Why: why));
+    public Task EmergencyStop(string sessionId, string? why) => Do(sessionId, new TherapistCommand(TherapistCommandKind.EmergencyStop, Actor, Why: why));
+    public Task Resume(string sessionId, string why) => Do(sessionId, new TherapistCommand(TherapistCommandKind.Resume, Actor, Why: why ?? ""));
+    public Task ReleaseHold(string sessionId, string why) => Do(sessionId, new TherapistCommand(TherapistCommandKind.ReleaseHold, Actor, Why: why ?? ""));
     public Task SetBiofeedback(string sessionId, bool breathingGuide, bool arousalGauge) =>
-        Do(sessionId, (p, o) => p.SetBiofeedback(Actor, breathingGuide, arousalGauge, o));
-    public Task AcknowledgeAlert(string sessionId, string alertId) => Do(sessionId, (p, o) => p.AcknowledgeAlert(Actor, alertId, o));
+        Do(sessionId, new TherapistCommand(TherapistCommandKind.Biofeedback, Actor, BreathingGuide: breathingGuide, ArousalGauge: arousalGauge));
+    public Task AcknowledgeAlert(string sessionId, string alertId) => Do(sessionId, new TherapistCommand(TherapistCommandKind.AcknowledgeAlert, Actor, AlertId: alertId));
 
     // Virtual humans: every call is on the audit trail (through the session actor).
     private async Task<T> Agent<T>(string sessionId, Func<Task<T>> work)

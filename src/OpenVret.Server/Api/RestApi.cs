@@ -287,22 +287,22 @@ public static class RestApi
             return Results.Ok(list.OrderByDescending(s => s.CreatedAt).Take(500).Select(s => ToView(s, null)));
         });
 
-        therapist.MapGet("/sessions/{id}", async (string id, DbFactory db, SessionHost host) =>
+        therapist.MapGet("/sessions/{id}", async (string id, DbFactory db, ISessionDirectory host) =>
         {
             await using var ctx = db.Create();
             var s = await ctx.Sessions.FindAsync(id);
             if (s is null) return Problem("id", id, "no such session", 404);
-            var live = host.Find(id) is { } a ? await a.ViewAsync() : null;
+            var live = await host.FindAsync(id) is { } a ? await a.ViewAsync() : null;
             return Results.Ok(ToView(s, live));
         });
 
-        therapist.MapPost("/sessions/{id}/start", async (string id, ClaimsPrincipal u, SessionHost host, DbFactory db) =>
+        therapist.MapPost("/sessions/{id}/start", async (string id, ClaimsPrincipal u, ISessionDirectory host, DbFactory db) =>
         {
             try { await host.StartAsync(id, Actor(u)); }
             catch (ExposureInputException e) { return Problem(e.Field, e.Value, e.Message, e.Message.Contains("no such") ? 404 : 409); }
             await using var ctx = db.Create();
             var s = await ctx.Sessions.AsNoTracking().FirstAsync(x => x.Id == id);
-            return Results.Ok(ToView(s, await host.Find(id)!.ViewAsync()));
+            return Results.Ok(ToView(s, await (await host.FindAsync(id))!.ViewAsync()));
         });
 
         therapist.MapPost("/sessions/{id}/replay", async (string id, IFormFile file, [Microsoft.AspNetCore.Mvc.FromForm] double? rate,
@@ -339,7 +339,7 @@ public static class RestApi
             finally { try { Directory.Delete(dir, true); } catch (IOException) { } }
         }).DisableAntiforgery();   // the session cookie is SameSite=Strict, so a cross-site form cannot carry it
 
-        therapist.MapPost("/sessions/{id}/end", async (string id, ClaimsPrincipal u, SessionHost host) =>
+        therapist.MapPost("/sessions/{id}/end", async (string id, ClaimsPrincipal u, ISessionDirectory host) =>
         {
             try { await host.EndAsync(id, Actor(u)); }
             catch (ExposureInputException e) { return Problem(e.Field, e.Value, e.Message, 409); }

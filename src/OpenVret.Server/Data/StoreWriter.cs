@@ -24,6 +24,8 @@ public sealed class StoreWriter : IAsyncDisposable
 
     private readonly Channel<Item> _queue = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true });
     private readonly DbFactory _db;
+    /// <summary>The store this writer writes to (for reads that must see the same database).</summary>
+    public DbFactory Db => _db;
     private readonly TimeProvider _clock;
     private readonly ILogger _log;
     private readonly Task _loop;

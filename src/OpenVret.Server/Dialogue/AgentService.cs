@@ -6,6 +6,7 @@ using OpenVret.Dialogue.Personas;
 using OpenVret.Dialogue.Scripted;
 using OpenVret.Protocol;
 using OpenVret.Server.Data;
+using Microsoft.EntityFrameworkCore;
 using OpenVret.Server.Sessions;
 
 namespace OpenVret.Server.Dialogue;
@@ -32,18 +33,18 @@ public sealed class AgentService
         public CancellationTokenSource Stop { get; } = new();
     }
 
-    private sealed class ConsolePresence(SessionHost host, string sessionId) : ITherapistPresence
+    private sealed class ConsolePresence(ISessionDirectory host, string sessionId) : ITherapistPresence
     {
         public bool TherapistConnected => host.ConsolesWatching(sessionId) > 0;
     }
 
     private readonly ConcurrentDictionary<string, Agent> _agents = new(StringComparer.Ordinal);
-    private readonly SessionHost _host;
+    private readonly ISessionDirectory _host;
     private readonly DbFactory _db;
     private readonly ServerOptions _options;
     private readonly ILogger<AgentService> _log;
 
-    public AgentService(SessionHost host, DbFactory db, ServerOptions options, ILogger<AgentService> log)
+    public AgentService(ISessionDirectory host, DbFactory db, ServerOptions options, ILogger<AgentService> log)
     {
         _host = host; _db = db; _options = options; _log = log;
         host.Ended += id => { if (_agents.TryRemove(id, out var gone)) gone.Stop.Cancel(); };
@@ -51,7 +52,7 @@ public sealed class AgentService
 
     public bool LlmConfigured => !string.IsNullOrWhiteSpace(_options.LlmEndpoint);
 
-    private SessionActor Actor(string sessionId) => _host.Find(sessionId)
+    private async Task<ISessionHandle> Actor(string sessionId) => await _host.FindAsync(sessionId)
         ?? throw new DialogueInputException("sessionId", sessionId, $"session '{sessionId}' is not running");
 
     public static ScriptMode ParseMode(string mode) => mode switch
@@ -66,7 +67,7 @@ public sealed class AgentService
     /// <summary>Starts a persona in a session: disclosure first, then the script's opening (unless the therapist picks lines).</summary>
     public async Task<AgentStatus> StartAsync(string sessionId, string personaId, string mode, bool useLlm, double? intensity, string actor)
     {
-        var a = Actor(sessionId);
+        var a = await Actor(sessionId);
         if (_host.ConsolesWatching(sessionId) == 0) throw new InvalidOperationException("no therapist console watches this session: an agent may not speak to the patient");
         if (useLlm && !LlmConfigured) throw new DialogueInputException("useLlm", "true", "no LLM endpoint is configured on this server (OpenVret:LlmEndpoint); use the scripted engine");
         var persona = Persona.BuiltIn(personaId);
@@ -74,7 +75,8 @@ public sealed class AgentService
         PatientMemory? memory;
         await using (var ctx = _db.Create())
         {
-            var patient = await ctx.Patients.FindAsync(a.PatientId);
+            var patientId = await ctx.Sessions.Where(x => x.Id == sessionId).Select(x => x.PatientId).FirstAsync();
+            var patient = await ctx.Patients.FindAsync(patientId);
             memory = string.IsNullOrWhiteSpace(patient?.AgentMemory) ? null : new PatientMemory(patient!.AgentMemory!);
         }
         IDialogueEngine? llm = null;
@@ -92,12 +94,9 @@ public sealed class AgentService
         await agent.Gate.WaitAsync();
         try
         {
-            var lines = session.Start(a.Now);
-            await a.AskDurable((p, o) =>
-            {
-                p.DialogueNote(actor, "agent_started", $"{persona.Name} ({persona.Id}), {mode}, {(llm is null ? "scripted" : "LLM " + _options.LlmModel + " with script fallback")}{(memory is null ? "" : ", with the patient's memory")}", o);
-                p.AgentSpoke(persona.Id, persona.Name, lines, "agent", o);
-            });
+            var lines = session.Start(await a.NowAsync());
+            await a.DialogueNoteAsync(actor, "agent_started", $"{persona.Name} ({persona.Id}), {mode}, {(llm is null ? "scripted" : "LLM " + _options.LlmModel + " with script fallback")}{(memory is null ? "" : ", with the patient's memory")}");
+            await a.AgentSpokeAsync(persona.Id, persona.Name, lines.ToArray(), "agent");
         }
         finally { agent.Gate.Release(); }
         return Status(sessionId);
@@ -115,16 +114,16 @@ public sealed class AgentService
         {
             while (await timer.WaitForNextTickAsync(agent.Stop.Token))
             {
-                if (_host.Find(sessionId) is not { } a) return;
+                if (await _host.FindAsync(sessionId) is not { } a) return;
                 await agent.Gate.WaitAsync(agent.Stop.Token);
                 try
                 {
                     if (agent.FollowEngine) agent.Session.SetIntensity(Math.Clamp((await a.ViewAsync()).CurrentIntensity, 0, 1));
                     if (!agent.Session.ShouldInterrupt(random, 1)) continue;
-                    var line = agent.Session.Interruption(random, a.Now);
+                    var line = agent.Session.Interruption(random, await a.NowAsync());
                     if (line is null) continue;
                     var persona = agent.Session.Persona;
-                    await a.AskDurable((p, o) => p.AgentSpoke(persona.Id, persona.Name, [line], "agent", o));
+                    await a.AgentSpokeAsync(persona.Id, persona.Name, [line], "agent");
                 }
                 finally { agent.Gate.Release(); }
             }
@@ -136,7 +135,7 @@ public sealed class AgentService
     /// <summary>A patient utterance the pipeline accepted: the agent answers (or stays silent, with the reason in the transcript).</summary>
     public async Task HearAsync(string sessionId, ClientEvent e)
     {
-        if (!_agents.TryGetValue(sessionId, out var agent) || _host.Find(sessionId) is not { } a) return;
+        if (!_agents.TryGetValue(sessionId, out var agent) || await _host.FindAsync(sessionId) is not { } a) return;
         await agent.Gate.WaitAsync();
         try
         {
@@ -145,16 +144,13 @@ public sealed class AgentService
                 var view = await a.ViewAsync();
                 agent.Session.SetIntensity(Math.Clamp(view.CurrentIntensity, 0, 1));
             }
-            var turn = new PatientTurn(e.Text!, e.Value ?? 0, e.LatencySeconds ?? double.NaN, a.Now);
+            var turn = new PatientTurn(e.Text!, e.Value ?? 0, e.LatencySeconds ?? double.NaN, await a.NowAsync());
             agent.LastTurn = turn;
             var outcome = await agent.Session.HearAsync(turn);
             var persona = agent.Session.Persona;
-            await a.AskDurable((p, o) =>
-            {
-                if (outcome.FallbackReason != null) p.DialogueNote("agent", "agent_fallback", outcome.FallbackReason, o);
-                if (outcome.Silence != null && outcome.Lines.Count == 0) p.DialogueNote("agent", "agent_silent", outcome.Silence, o);
-                p.AgentSpoke(persona.Id, persona.Name, outcome.Lines, "agent", o);
-            });
+            if (outcome.FallbackReason != null) await a.DialogueNoteAsync("agent", "agent_fallback", outcome.FallbackReason);
+            if (outcome.Silence != null && outcome.Lines.Count == 0) await a.DialogueNoteAsync("agent", "agent_silent", outcome.Silence);
+            if (outcome.Lines.Count > 0) await a.AgentSpokeAsync(persona.Id, persona.Name, outcome.Lines.ToArray(), "agent");
         }
         catch (Exception ex)
         {
@@ -165,21 +161,21 @@ public sealed class AgentService
 
     /// <summary>Wizard-of-Oz: the therapist picks the next scripted line.</summary>
     public Task<AgentStatus> SelectAsync(string sessionId, string nodeId, string actor) =>
-        Speak(sessionId, actor, s => s.TherapistSelect(nodeId, Actor(sessionId).Now));
+        Speak(sessionId, actor, (s, now) => s.TherapistSelect(nodeId, now));
 
     /// <summary>The therapist types a line for the agent (the output guard still applies).</summary>
     public Task<AgentStatus> SayAsync(string sessionId, string text, string actor) =>
-        Speak(sessionId, actor, s => s.TherapistSay(text, Actor(sessionId).Now));
+        Speak(sessionId, actor, (s, now) => s.TherapistSay(text, now));
 
-    private async Task<AgentStatus> Speak(string sessionId, string actor, Func<DialogueSession, AgentTurn> say)
+    private async Task<AgentStatus> Speak(string sessionId, string actor, Func<DialogueSession, double, AgentTurn> say)
     {
         var agent = Get(sessionId);
-        var a = Actor(sessionId);
+        var a = await Actor(sessionId);
         await agent.Gate.WaitAsync();
         try
         {
-            var line = say(agent.Session);
-            await a.AskDurable((p, o) => p.AgentSpoke(agent.Session.Persona.Id, agent.Session.Persona.Name, [line], actor, o));
+            var line = say(agent.Session, await a.NowAsync());
+            await a.AgentSpokeAsync(agent.Session.Persona.Id, agent.Session.Persona.Name, [line], actor);
         }
         finally { agent.Gate.Release(); }
         return Status(sessionId);
@@ -192,8 +188,9 @@ public sealed class AgentService
         await agent.Gate.WaitAsync();
         try
         {
-            agent.Session.Resume(Actor(sessionId).Now, note);
-            await Actor(sessionId).AskDurable((p, o) => p.DialogueNote(actor, "agent_resumed", "the therapist let the agent continue: " + note, o));
+            var a = await Actor(sessionId);
+            agent.Session.Resume(await a.NowAsync(), note);
+            await a.DialogueNoteAsync(actor, "agent_resumed", "the therapist let the agent continue: " + note);
         }
         finally { agent.Gate.Release(); }
         return Status(sessionId);
@@ -205,7 +202,7 @@ public sealed class AgentService
         var agent = Get(sessionId);
         if (intensity is double i) agent.Session.SetIntensity(i);
         agent.FollowEngine = intensity is null;
-        await Actor(sessionId).AskDurable((p, o) => p.DialogueNote(actor, "agent_intensity", intensity is null ? "intensity follows the exposure engine" : $"intensity fixed at {intensity:0.00}", o));
+        await (await Actor(sessionId)).DialogueNoteAsync(actor, "agent_intensity", intensity is null ? "intensity follows the exposure engine" : $"intensity fixed at {intensity:0.00}");
         return Status(sessionId);
     }
 
@@ -213,8 +210,8 @@ public sealed class AgentService
     {
         if (!_agents.TryRemove(sessionId, out var agent)) throw new DialogueInputException("sessionId", sessionId, "no agent is running in this session");
         agent.Stop.Cancel();
-        if (_host.Find(sessionId) is { } a)
-            await a.AskDurable((p, o) => p.DialogueNote(actor, "agent_stopped", $"{agent.Session.Persona.Name} left the conversation", o));
+        if (await _host.FindAsync(sessionId) is { } a)
+            await a.DialogueNoteAsync(actor, "agent_stopped", $"{agent.Session.Persona.Name} left the conversation");
     }
 
     public AgentStatus? TryStatus(string sessionId) => _agents.ContainsKey(sessionId) ? Status(sessionId) : null;

@@ -23,7 +23,7 @@ public interface ISessionSink
 /// outbox is delivered (live messages to the sink, records and audit items to the store writer).
 /// Sample batches are acknowledged only when their chunk is durable.
 /// </summary>
-public sealed class SessionActor
+public sealed class SessionActor : ISessionHandle
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -134,6 +134,32 @@ public sealed class SessionActor
     }
 
     public Task Tick() => Ask((p, o) => p.Tick(Now, o));
+
+    // ------------------------------------------------------------------ ISessionHandle (the typed operations)
+
+    public Task<double> NowAsync() => Task.FromResult(Now);
+
+    /// <summary>A device's hello: its channels join, and it learns what the store already holds of it.</summary>
+    public async Task<HelloAck> HelloAsync(string deviceId, DeviceHello hello)
+    {
+        var (stored, lastEvent) = await Cluster.DeviceState.StoredAsync(_store.Db, SessionId, deviceId).ConfigureAwait(false);
+        return await Ask((p, o) => p.DeclareDevice(deviceId, hello.Channels, lastEvent, stored, o)).ConfigureAwait(false);
+    }
+
+    public Task<BatchAck[]> SamplesAsync(string deviceId, SampleBatch[] batches) => IngestAsync(deviceId, batches);
+
+    public Task<EventAck> EventAsync(string deviceId, ClientEvent e) => Ask((p, o) => p.OnClientEvent(deviceId, e, Now, o));
+
+    public Task DeviceDisconnectedAsync(string deviceId) => Ask((p, o) => p.DeviceDisconnected(deviceId, o));
+
+    public Task<WatchSnapshot> SnapshotAsync() => Ask((p, _) => p.Snapshot());
+
+    public Task CommandAsync(TherapistCommand command) => AskDurable((p, o) => p.Execute(command, o));
+
+    public Task AgentSpokeAsync(string personaId, string personaName, OpenVret.Dialogue.AgentTurn[] lines, string actor) =>
+        AskDurable((p, o) => p.AgentSpoke(personaId, personaName, lines, actor, o));
+
+    public Task DialogueNoteAsync(string actor, string action, string text) => AskDurable((p, o) => p.DialogueNote(actor, action, text, o));
 
     public Task<LiveView> ViewAsync() => Ask((p, _) => p.View());
 

@@ -14,7 +14,7 @@ namespace OpenVret.Server.Sessions;
 /// session that was running when the server stopped (from the stored state, on a safety hold).
 /// </summary>
 public sealed class SessionHost(DbFactory db, StoreWriter store, ISessionSink sink, TimeProvider clock, ServerMetrics metrics, ServerOptions options, ILogger<SessionHost> log)
-    : BackgroundService
+    : BackgroundService, ISessionDirectory
 {
     private readonly ConcurrentDictionary<string, SessionActor> _actors = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _consoles = new(StringComparer.Ordinal);
@@ -36,6 +36,10 @@ public sealed class SessionHost(DbFactory db, StoreWriter store, ISessionSink si
     public IReadOnlyCollection<SessionActor> Active => _actors.Values.ToList();
 
     public SessionActor? Find(string sessionId) => _actors.TryGetValue(sessionId, out var a) ? a : null;
+
+    public Task<ISessionHandle?> FindAsync(string sessionId) => Task.FromResult<ISessionHandle?>(Find(sessionId));
+
+    Task ISessionDirectory.StartAsync(string sessionId, string actor) => StartAsync(sessionId, actor);
 
     public static EngineMode ParseMode(string mode) => mode switch
     {

@@ -665,6 +665,28 @@ public sealed class SessionPipeline
         Command(o, SceneCommandKind.Biofeedback, null, p, null, reason);
     }
 
+    /// <summary>Carries out a therapist's decision (the typed form of the methods below).</summary>
+    public void Execute(TherapistCommand c, Outbox o)
+    {
+        switch (c.Kind)
+        {
+            case TherapistCommandKind.Approve: Approve(c.Actor, Required(c.ProposalId, "proposalId"), c.Parameters, o); break;
+            case TherapistCommandKind.Reject: Reject(c.Actor, Required(c.ProposalId, "proposalId"), c.Why, o); break;
+            case TherapistCommandKind.Veto: Veto(c.Actor, Required(c.ProposalId, "proposalId"), o); break;
+            case TherapistCommandKind.Override: Override(c.Actor, Required(c.ItemId, "itemId"), c.Parameters, c.Context, c.Why, o); break;
+            case TherapistCommandKind.EmergencyStop: EmergencyStop(c.Actor, c.Why, o); break;
+            case TherapistCommandKind.Resume: Resume(c.Actor, c.Why ?? "", o); break;
+            case TherapistCommandKind.ReleaseHold: ReleaseHold(c.Actor, c.Why ?? "", o); break;
+            case TherapistCommandKind.Biofeedback: SetBiofeedback(c.Actor, c.BreathingGuide, c.ArousalGauge, o); break;
+            case TherapistCommandKind.AcknowledgeAlert: AcknowledgeAlert(c.Actor, Required(c.AlertId, "alertId"), o); break;
+            default: throw new ProtocolException("kind", c.Kind.ToString(), "unknown therapist command");
+        }
+
+        static string Required(string? value, string field) => value ?? throw new ProtocolException(field, "(missing)", "required for this command");
+    }
+
+    public WatchSnapshot Snapshot() => new(View(), OpenAlerts.ToList(), Engine.Events.TakeLast(50).ToList(), RecentTranscript);
+
     public void AcknowledgeAlert(string actor, string alertId, Outbox o)
     {
         if (!_openAlerts.Remove(alertId, out var alert)) throw new ProtocolException("alertId", alertId, "no open alert with this id");
