@@ -33,10 +33,22 @@ public static class ServerApp
         s.AddSingleton<ServerMetrics>();
         s.AddSingleton<ISessionSink, SignalRSink>();
         s.AddSingleton<SessionHost>();
-        s.AddSingleton<ISessionDirectory>(sp => sp.GetRequiredService<SessionHost>());
+        if (options.IsCluster)
+        {
+            if (string.IsNullOrWhiteSpace(options.PostgresConnection))
+                throw new InvalidOperationException("OpenVret:Hosting = cluster needs OpenVret:PostgresConnection (membership and store are PostgreSQL)");
+            OpenVret.Server.Cluster.ClusterHosting.Configure(builder, options);
+        }
+        else
+        {
+            if (!string.Equals(options.Hosting, "single", StringComparison.OrdinalIgnoreCase))
+                throw new InvalidOperationException($"OpenVret:Hosting = '{options.Hosting}': use single or cluster");
+            s.AddSingleton<ISessionDirectory>(sp => sp.GetRequiredService<SessionHost>());
+        }
         s.AddSingleton<OpenVret.Server.Security.SiteAccess>();
         s.AddSingleton<OpenVret.Server.Dialogue.AgentService>();
-        if (options.Demo) s.AddHostedService<DemoService>();
+        // The demo and recording replays run single-node sessions; a cluster is for clinics.
+        if (options.Demo && !options.IsCluster) s.AddHostedService<DemoService>();
         s.AddHostedService(sp => sp.GetRequiredService<SessionHost>());
 
         s.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)

@@ -39,6 +39,18 @@ public sealed class ServerOptions
     /// server, or a hosted one). Empty: agents are scripted only. The key comes from configuration
     /// (OpenVret__LlmApiKey), never from code.
     /// </summary>
+    /// <summary>
+    /// "single" (default): one process, sessions in memory, SQLite or PostgreSQL. "cluster": the process is one
+    /// node of an Orleans cluster whose membership and store are the PostgreSQL database in PostgresConnection;
+    /// sessions are grains and devices and consoles may connect to any node (docs/cluster.md).
+    /// </summary>
+    public string Hosting { get; set; } = "single";
+    public string ClusterId { get; set; } = "openvret";
+    /// <summary>Cluster mode: this node's silo-to-silo port, client gateway port, and the address other nodes reach it at.</summary>
+    public int SiloPort { get; set; } = 11111;
+    public int GatewayPort { get; set; } = 30000;
+    public string AdvertisedAddress { get; set; } = "127.0.0.1";
+    public bool IsCluster => string.Equals(Hosting, "cluster", StringComparison.OrdinalIgnoreCase);
     public string? LlmEndpoint { get; set; }
     /// <summary>Key (at least 16 characters, from configuration: OpenVret__ExportPseudonymKey) for the patient ids of pooled multi-site exports.</summary>
     public string? ExportPseudonymKey { get; set; }

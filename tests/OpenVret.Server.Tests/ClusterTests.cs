@@ -21,7 +21,7 @@ namespace OpenVret.Server.Tests;
 
 /// <summary>
 /// What the silos of the in-process test cluster share: one store (a real SQLite file, or PostgreSQL) and a sink
-/// that records what sessions send. Set before a cluster is deployed (silo configurators are created by type).
+/// Set before a cluster is deployed (silo configurators are created by type).
 /// </summary>
 public static class ClusterTestStore
 {
@@ -29,7 +29,6 @@ public static class ClusterTestStore
     public static DbFactory Db { get; private set; } = null!;
     public static StoreWriter Store { get; private set; } = null!;
     public static bool StoreMembership { get; private set; }
-    public static readonly RecordingSink Sink = new();
 
     public static async Task UseAsync(string? postgres, bool storeMembership)
     {
@@ -40,21 +39,8 @@ public static class ClusterTestStore
         StoreMembership = storeMembership;
     }
 
-    public sealed class RecordingSink : ISessionSink
-    {
-        public ConcurrentQueue<Alert> Alerts { get; } = new();
-        public ConcurrentQueue<SceneCommand> Scene { get; } = new();
-        public void ToScene(string sessionId, SceneCommand command) => Scene.Enqueue(command);
-        public void ToDevice(string deviceId, DeviceNotice notice) { }
-        public void ToConsole(string sessionId, EngineEvent e) { }
-        public void ToConsole(string sessionId, Alert alert) => Alerts.Enqueue(alert);
-        public void ToConsole(string sessionId, LiveView view) { }
-        public void ToConsole(string sessionId, TranscriptItem line) { }
-    }
-
     /// <summary>Protocol and session types cross nodes as JSON (the same options as the store).</summary>
-    public static void Serializer(ISerializerBuilder b) =>
-        b.AddJsonSerializer(isSupported: t => t.Namespace?.StartsWith("OpenVret", StringComparison.Ordinal) == true, jsonSerializerOptions: SessionActor.Json);
+    public static void Serializer(ISerializerBuilder b) => OpenVret.Server.Cluster.ClusterHosting.Serializer(b);
 }
 
 public sealed class ClusterSilo : ISiloConfigurator
@@ -66,7 +52,6 @@ public sealed class ClusterSilo : ISiloConfigurator
         s.AddSingleton(TimeProvider.System);
         s.AddSingleton(ClusterTestStore.Db);
         s.AddSingleton(ClusterTestStore.Store);
-        s.AddSingleton<ISessionSink>(ClusterTestStore.Sink);
         s.AddSingleton<ServerMetrics>();
         s.AddMetrics();
         s.AddSingleton<SessionHost>();
@@ -204,8 +189,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
             Assert.NotEqual("", second);
             Assert.NotEqual(first, second);
             Assert.True((await grain.View()).HoldActive);
-            Assert.Contains(ClusterTestStore.Sink.Alerts, a => a.Kind == "server_restart");
-            var lastRestart = ClusterTestStore.Sink.Alerts.Last(a => a.Kind == "server_restart");
+            Assert.Contains(await grain.OpenAlerts(), a => a.Kind == "server_restart");
             await grain.Hello("D1", new DeviceHello(ProtocolVersion.Current, "cluster-test", SimDevice.Channels));
             await Stream(2);
             Assert.Equal(acked, await Chunks(sessionId));   // every acknowledged batch is in the store

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using OpenVret.Exposure;
+using OpenVret.Exposure.Session;
+using Orleans.Placement;
 using OpenVret.Protocol;
 using OpenVret.Server.Data;
 using OpenVret.Server.Sessions;
@@ -18,27 +20,94 @@ public interface ISessionGrain : IGrainWithStringKey
 {
     /// <summary>A created session goes live (the record becomes Running).</summary>
     Task Start(string actor);
+    /// <summary>Ends the session and returns what it adds to the patient's memory.</summary>
+    Task<OpenVret.Dialogue.Memory.SessionDigest> End(string actor);
+    Task<double> Now();
     Task<HelloAck> Hello(string deviceId, DeviceHello hello);
     Task<BatchAck[]> Samples(string deviceId, SampleBatch[] batches);
     Task<EventAck> Event(string deviceId, ClientEvent e);
+    Task DeviceDisconnected(string deviceId);
     Task<LiveView> View();
+    Task<WatchSnapshot> Snapshot();
     Task<IReadOnlyList<Alert>> OpenAlerts();
+    Task Command(TherapistCommand command);
+    Task AgentSpoke(string personaId, string personaName, OpenVret.Dialogue.AgentTurn[] lines, string actor);
+    Task DialogueNote(string actor, string action, string text);
     Task EmergencyStop(string actor, string? why);
     Task ReleaseHold(string actor, string why);
+    /// <summary>How many consoles watch the session from one node (the session holds when no node has one).</summary>
     Task ConsoleCount(int consoles);
+    Task NodeConsoles(string node, int consoles);
+    /// <summary>
+    /// A node asks for the session's live output (scene commands, alerts, views); renewed every few seconds. A node
+    /// new to this activation (after a failover, say) gets the open alerts, so its consoles see what it missed.
+    /// </summary>
+    Task<IReadOnlyList<Alert>> Subscribe(string node, ISessionObserver observer);
     /// <summary>Where the session runs now (diagnostics and tests).</summary>
     Task<string> Node();
     /// <summary>Lets the grain deactivate (e.g. before a planned node shutdown); the next call resumes it from the store.</summary>
     Task Deactivate();
 }
 
-public sealed class SessionGrain(DbFactory db, StoreWriter store, ISessionSink sink, TimeProvider clock, ServerMetrics metrics, SessionHost host,
+/// <summary>A node's receiver of a session's live output; it passes it to that node's SignalR clients.</summary>
+public interface ISessionObserver : IGrainObserver
+{
+    void Scene(string sessionId, SceneCommand command);
+    void Notice(string deviceId, DeviceNotice notice);
+    void Engine(string sessionId, EngineEvent e);
+    void AlertRaised(string sessionId, Alert alert);
+    void Live(string sessionId, LiveView view);
+    void Transcript(string sessionId, TranscriptItem line);
+}
+
+/// <summary>
+/// A live session as an Orleans grain (cluster mode): the same session unit as single mode
+/// (<see cref="SessionActor"/> over <see cref="SessionPipeline"/>, with the same store and audit trail), hosted
+/// on whichever node Orleans activates it (the caller's node first). On activation a running session resumes
+/// from the store (<see cref="SessionLoader"/>) on a safety hold, so a node failure costs a short, explained
+/// interruption and no acknowledged sample (acks are sent only once chunks are durable). Its live output goes
+/// to every node that subscribed (the nodes its devices and consoles are connected to).
+/// </summary>
+[PreferLocalPlacement]
+public sealed class SessionGrain(DbFactory db, StoreWriter store, TimeProvider clock, ServerMetrics metrics, SessionHost host,
     ServerOptions options, ILogger<SessionGrain> log) : Grain, ISessionGrain
 {
     private SessionActor? _actor;
     private IGrainTimer? _timer;
+    private readonly FanOutSink _sink = new();
+    private readonly Dictionary<string, int> _consoles = new(StringComparer.Ordinal);
 
     private string SessionId => this.GetPrimaryKeyString();
+
+    /// <summary>Sends a session's output to the subscribed nodes; a node that stops renewing drops out after 15 s.</summary>
+    private sealed class FanOutSink : ISessionSink
+    {
+        private readonly Dictionary<string, (ISessionObserver Observer, DateTime Until)> _nodes = new(StringComparer.Ordinal);
+        /// <summary>Adds or renews a node; true when it was not subscribed.</summary>
+        public bool Add(string node, ISessionObserver o)
+        {
+            bool isNew = !_nodes.ContainsKey(node);
+            _nodes[node] = (o, DateTime.UtcNow.AddSeconds(15));
+            return isNew;
+        }
+        private IEnumerable<ISessionObserver> Live()
+        {
+            var now = DateTime.UtcNow;
+            foreach (var k in _nodes.Where(kv => kv.Value.Until < now).Select(kv => kv.Key).ToList()) _nodes.Remove(k);
+            return _nodes.Values.Select(v => v.Observer).ToList();
+        }
+        private void Each(Action<ISessionObserver> send)
+        {
+            foreach (var o in Live())
+                try { send(o); } catch (Exception) { /* a node that is gone stops renewing and drops out */ }
+        }
+        public void ToScene(string sessionId, SceneCommand command) => Each(o => o.Scene(sessionId, command));
+        public void ToDevice(string deviceId, DeviceNotice notice) => Each(o => o.Notice(deviceId, notice));
+        public void ToConsole(string sessionId, EngineEvent e) => Each(o => o.Engine(sessionId, e));
+        public void ToConsole(string sessionId, Alert alert) => Each(o => o.AlertRaised(sessionId, alert));
+        public void ToConsole(string sessionId, LiveView view) => Each(o => o.Live(sessionId, view));
+        public void ToConsole(string sessionId, TranscriptItem line) => Each(o => o.Transcript(sessionId, line));
+    }
 
     public override async Task OnActivateAsync(CancellationToken ct)
     {
@@ -47,8 +116,16 @@ public sealed class SessionGrain(DbFactory db, StoreWriter store, ISessionSink s
         if (s is { State: SessionState.Running })
         {
             var (setup, started) = await SessionLoader.ResumeAsync(ctx, s, clock, ct);
-            _actor = new SessionActor(setup, s.PatientId, started, host.Model, store, sink, clock, metrics);
+            _actor = new SessionActor(setup, s.PatientId, started, host.Model, store, _sink, clock, metrics);
             metrics.SessionStarted();
+            // Devices stay connected to their nodes through a failover: their channels (from their last hello)
+            // rejoin at once, so their next batch is accepted without a new hello.
+            var devices = await ctx.Devices.AsNoTracking().Where(d => d.SessionId == s.Id && d.ChannelsJson != null && d.RevokedAt == null).ToListAsync(ct);
+            foreach (var d in devices)
+            {
+                var channels = JsonSerializer.Deserialize<List<ChannelDeclaration>>(d.ChannelsJson!, SessionActor.Json) ?? [];
+                await _actor.HelloAsync(d.Id, new DeviceHello(ProtocolVersion.Current, "resumed from the store", channels));
+            }
             await store.Audit("server", "session_resumed", s.Id, $"activated on node {RuntimeIdentity} at step {setup.ResumeItemId}, {setup.ResumeAtSeconds:0} s into the session");
             log.LogWarning("session {Session} resumed on node {Node}, on a safety hold", Security.Secrets.Pseudonym("session", s.Id), RuntimeIdentity);
             StartTimer();
@@ -64,20 +141,25 @@ public sealed class SessionGrain(DbFactory db, StoreWriter store, ISessionSink s
     private void StartTimer()
     {
         var period = TimeSpan.FromMilliseconds(options.TickMilliseconds);
-        _timer ??= this.RegisterGrainTimer(_ => _actor is null ? Task.CompletedTask : _actor.Tick(), new GrainTimerCreationOptions(period, period) { KeepAlive = true, Interleave = false });
+        _timer ??= this.RegisterGrainTimer(async _ =>
+        {
+            if (_actor is null) return;
+            await _actor.Tick();
+            if (_consoles.Values.Sum() > 0) _sink.ToConsole(SessionId, await _actor.ViewAsync());
+        }, new GrainTimerCreationOptions(period, period) { KeepAlive = true, Interleave = false });
     }
 
     private SessionActor Actor() => _actor ?? throw new InvalidOperationException($"session {SessionId} is not running (start it first)");
 
     public async Task Start(string actor)
     {
-        if (_actor is not null) throw new ExposureInputException("sessionId", SessionId, "is already running");
+        if (_actor is not null) throw new InvalidOperationException($"session {SessionId} is already running");
         await using var ctx = db.Create();
-        var s = await ctx.Sessions.FindAsync(SessionId) ?? throw new ExposureInputException("sessionId", SessionId, "no such session");
-        if (s.State != SessionState.Created) throw new ExposureInputException("sessionId", SessionId, $"is {s.State}; only a created session can start");
+        var s = await ctx.Sessions.FindAsync(SessionId) ?? throw new InvalidOperationException($"sessionId '{SessionId}': no such session");
+        if (s.State != SessionState.Created) throw new InvalidOperationException($"sessionId '{SessionId}' is {s.State}; only a created session can start");
         var (setup, _) = await SessionLoader.FreshAsync(ctx, s);
         var started = clock.GetUtcNow();
-        _actor = new SessionActor(setup, s.PatientId, started, host.Model, store, sink, clock, metrics);
+        _actor = new SessionActor(setup, s.PatientId, started, host.Model, store, _sink, clock, metrics);
         s.State = SessionState.Running;
         s.StartedAt = started;
         await ctx.SaveChangesAsync();
@@ -86,30 +168,54 @@ public sealed class SessionGrain(DbFactory db, StoreWriter store, ISessionSink s
         StartTimer();
     }
 
-    public async Task<HelloAck> Hello(string deviceId, DeviceHello hello)
+    public async Task<OpenVret.Dialogue.Memory.SessionDigest> End(string actor)
     {
         var a = Actor();
-        var (stored, lastEvent) = await DeviceState.StoredAsync(db, SessionId, deviceId);
-        return await a.Ask((p, o) => p.DeclareDevice(deviceId, hello.Channels, lastEvent, stored, o));
+        var date = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        var digest = await a.Ask((p, o) => { p.End(actor, o); return p.Digest(date); });
+        await store.Run(async d =>
+        {
+            var rec = await d.Sessions.FindAsync(SessionId);
+            rec!.State = SessionState.Ended;
+            rec.EndedAt = clock.GetUtcNow();
+            await d.SaveChangesAsync();
+        });
+        _timer?.Dispose();
+        _timer = null;
+        _actor = null;
+        metrics.SessionStopped();
+        DeactivateOnIdle();
+        return digest;
     }
 
+    public Task<double> Now() => Task.FromResult(Actor().Now);
+    public Task<HelloAck> Hello(string deviceId, DeviceHello hello) => Actor().HelloAsync(deviceId, hello);
     public Task<BatchAck[]> Samples(string deviceId, SampleBatch[] batches) => Actor().IngestAsync(deviceId, batches);
+    public Task<EventAck> Event(string deviceId, ClientEvent e) => Actor().EventAsync(deviceId, e);
+    public Task DeviceDisconnected(string deviceId) => Actor().DeviceDisconnectedAsync(deviceId);
+    public Task<LiveView> View() => Actor().ViewAsync();
+    public Task<WatchSnapshot> Snapshot() => Actor().SnapshotAsync();
+    public Task<IReadOnlyList<Alert>> OpenAlerts() => Actor().Ask<IReadOnlyList<Alert>>((p, _) => p.OpenAlerts.ToList());
+    public Task Command(TherapistCommand command) => Actor().CommandAsync(command);
+    public Task AgentSpoke(string personaId, string personaName, OpenVret.Dialogue.AgentTurn[] lines, string actor) => Actor().AgentSpokeAsync(personaId, personaName, lines, actor);
+    public Task DialogueNote(string actor, string action, string text) => Actor().DialogueNoteAsync(actor, action, text);
+    public Task EmergencyStop(string actor, string? why) => Actor().AskDurable((p, o) => p.EmergencyStop(actor, why, o));
+    public Task ReleaseHold(string actor, string why) => Actor().AskDurable((p, o) => p.ReleaseHold(actor, why, o));
+    public Task ConsoleCount(int consoles) => NodeConsoles("local", consoles);
 
-    public Task<EventAck> Event(string deviceId, ClientEvent e)
+    public Task NodeConsoles(string node, int consoles)
     {
-        var a = Actor();
-        return a.Ask((p, o) => p.OnClientEvent(deviceId, e, a.Now, o));
+        _consoles[node] = Math.Max(0, consoles);
+        int total = _consoles.Values.Sum();
+        return Actor().Ask((p, o) => p.ConsoleCount(total, o));
     }
 
-    public Task<LiveView> View() => Actor().ViewAsync();
-
-    public Task<IReadOnlyList<Alert>> OpenAlerts() => Actor().Ask<IReadOnlyList<Alert>>((p, _) => p.OpenAlerts.ToList());
-
-    public Task EmergencyStop(string actor, string? why) => Actor().AskDurable((p, o) => p.EmergencyStop(actor, why, o));
-
-    public Task ReleaseHold(string actor, string why) => Actor().AskDurable((p, o) => p.ReleaseHold(actor, why, o));
-
-    public Task ConsoleCount(int consoles) => Actor().Ask((p, o) => p.ConsoleCount(consoles, o));
+    public async Task<IReadOnlyList<Alert>> Subscribe(string node, ISessionObserver observer)
+    {
+        bool isNew = _sink.Add(node, observer);
+        if (!isNew || _actor is null) return [];
+        return await _actor.Ask<IReadOnlyList<Alert>>((p, _) => p.OpenAlerts.ToList());
+    }
 
     public Task<string> Node() => Task.FromResult(RuntimeIdentity);
 

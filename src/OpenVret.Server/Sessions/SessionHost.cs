@@ -26,7 +26,8 @@ public sealed class SessionHost(DbFactory db, StoreWriter store, ISessionSink si
 
     public override async Task StartAsync(CancellationToken ct)
     {
-        await ResumeRunningAsync(ct);
+        // In cluster mode running sessions are grains: they resume where they are next called, not here.
+        if (!options.IsCluster) await ResumeRunningAsync(ct);
         _ready.TrySetResult();
         await base.StartAsync(ct);
     }
@@ -152,18 +153,7 @@ public sealed class SessionHost(DbFactory db, StoreWriter store, ISessionSink si
         if (!_actors.TryRemove(sessionId, out var a)) throw new ExposureInputException("sessionId", sessionId, "is not running");
         var date = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
         var digest = await a.Ask((p, o) => { p.End(actor, o); return p.Digest(date); });
-        // The agents' memory of this patient: updated from the session, kept editable by the therapist.
-        await store.Run(async d =>
-        {
-            var patient = await d.Patients.FindAsync(a.PatientId);
-            if (patient is null) return;
-            var updated = OpenVret.Dialogue.Memory.MemoryBuilder.Update(
-                string.IsNullOrEmpty(patient.AgentMemory) ? null : new OpenVret.Dialogue.Memory.PatientMemory(patient.AgentMemory), digest);
-            patient.AgentMemory = updated.Text;
-            patient.AgentMemoryUpdatedAt = clock.GetUtcNow();
-            await d.SaveChangesAsync();
-        });
-        await store.Audit("server", "memory_updated", sessionId, $"session {digest.SessionNumber}: {digest.ItemsPractised.Count} items practised");
+        await UpdateMemoryAsync(store, clock, sessionId, a.PatientId, digest);
         Ended?.Invoke(sessionId);
         await store.Run(async d =>
         {
@@ -173,6 +163,22 @@ public sealed class SessionHost(DbFactory db, StoreWriter store, ISessionSink si
             await d.SaveChangesAsync();
         });
         metrics.SessionStopped();
+    }
+
+    /// <summary>The agents' memory of the patient, updated from an ended session (kept editable by the therapist); both hostings.</summary>
+    public static async Task UpdateMemoryAsync(StoreWriter store, TimeProvider clock, string sessionId, string patientId, OpenVret.Dialogue.Memory.SessionDigest digest)
+    {
+        await store.Run(async d =>
+        {
+            var patient = await d.Patients.FindAsync(patientId);
+            if (patient is null) return;
+            var updated = OpenVret.Dialogue.Memory.MemoryBuilder.Update(
+                string.IsNullOrEmpty(patient.AgentMemory) ? null : new OpenVret.Dialogue.Memory.PatientMemory(patient.AgentMemory), digest);
+            patient.AgentMemory = updated.Text;
+            patient.AgentMemoryUpdatedAt = clock.GetUtcNow();
+            await d.SaveChangesAsync();
+        });
+        await store.Audit("server", "memory_updated", sessionId, $"session {digest.SessionNumber}: {digest.ItemsPractised.Count} items practised");
     }
 
     public int ConsolesWatching(string sessionId) => _consoles.GetValueOrDefault(sessionId);

@@ -1,0 +1,154 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.EntityFrameworkCore;
+using OpenVret.Protocol;
+using OpenVret.Server.Api;
+using OpenVret.Server.Data;
+using OpenVret.Server.Sessions;
+using OpenVret.Exposure.Session;
+
+namespace OpenVret.Server.Cluster;
+
+/// <summary>A live session in the cluster, reached through its grain: the same operations as in single mode.</summary>
+public sealed class GrainSessionHandle(string sessionId, ISessionGrain grain) : ISessionHandle
+{
+    public string SessionId => sessionId;
+    public Task<double> NowAsync() => grain.Now();
+    public Task<HelloAck> HelloAsync(string deviceId, DeviceHello hello) => grain.Hello(deviceId, hello);
+    public Task<BatchAck[]> SamplesAsync(string deviceId, SampleBatch[] batches) => grain.Samples(deviceId, batches);
+    public Task<EventAck> EventAsync(string deviceId, ClientEvent e) => grain.Event(deviceId, e);
+    public Task DeviceDisconnectedAsync(string deviceId) => grain.DeviceDisconnected(deviceId);
+    public Task<LiveView> ViewAsync() => grain.View();
+    public Task<WatchSnapshot> SnapshotAsync() => grain.Snapshot();
+    public Task CommandAsync(TherapistCommand command) => grain.Command(command);
+    public Task AgentSpokeAsync(string personaId, string personaName, OpenVret.Dialogue.AgentTurn[] lines, string actor) => grain.AgentSpoke(personaId, personaName, lines, actor);
+    public Task DialogueNoteAsync(string actor, string action, string text) => grain.DialogueNote(actor, action, text);
+}
+
+/// <summary>
+/// This node's end of the sessions' live output: it subscribes to the sessions its devices and consoles use
+/// (renewed every few seconds, so a session that moved to another node after a failure finds this node again)
+/// and passes what arrives to its local SignalR clients.
+/// </summary>
+public sealed class NodeRelay(IHubContext<DeviceHub> devices, IHubContext<ConsoleHub> consoles, IGrainFactory grains, ILogger<NodeRelay> log) : ISessionObserver, IHostedService
+{
+    private readonly SignalRSink _local = new(devices, consoles);
+    private readonly ConcurrentDictionary<string, DateTime> _sessions = new(StringComparer.Ordinal);
+    private ISessionObserver? _self;
+    private CancellationTokenSource? _stop;
+    public string Node { get; } = Environment.MachineName + ":" + Environment.ProcessId;
+    /// <summary>How many consoles of this node watch a session (set by the directory), re-sent with each renewal.</summary>
+    public Func<string, int> Consoles { get; set; } = _ => 0;
+
+    /// <summary>This node has a client of the session: make sure the session's output reaches it.</summary>
+    public async Task TrackAsync(string sessionId)
+    {
+        bool isNew = !_sessions.ContainsKey(sessionId);
+        _sessions[sessionId] = DateTime.UtcNow;
+        if (isNew && _self is not null) await Renew(sessionId);
+    }
+
+    private async Task Renew(string sessionId)
+    {
+        try
+        {
+            var grain = grains.GetGrain<ISessionGrain>(sessionId);
+            foreach (var alert in await grain.Subscribe(Node, _self!)) _local.ToConsole(sessionId, alert);
+            // A session that moved after a node failure learns again who watches it from here.
+            await grain.NodeConsoles(Node, Consoles(sessionId));
+        }
+        catch (Exception e) { log.LogDebug("subscription to a session failed: {Error}", e.Message); }
+    }
+
+    public Task StartAsync(CancellationToken ct)
+    {
+        _self = grains.CreateObjectReference<ISessionObserver>(this);
+        _stop = new CancellationTokenSource();
+        _ = Task.Run(async () =>
+        {
+            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(3));
+            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+                foreach (var (id, seen) in _sessions)
+                {
+                    if (DateTime.UtcNow - seen > TimeSpan.FromMinutes(5)) { _sessions.TryRemove(id, out _); continue; }
+                    await Renew(id).ConfigureAwait(false);
+                }
+        });
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken ct)
+    {
+        _stop?.Cancel();
+        return Task.CompletedTask;
+    }
+
+    public void Scene(string sessionId, SceneCommand command) => _local.ToScene(sessionId, command);
+    public void Notice(string deviceId, DeviceNotice notice) => _local.ToDevice(deviceId, notice);
+    public void Engine(string sessionId, EngineEvent e) => _local.ToConsole(sessionId, e);
+    public void AlertRaised(string sessionId, Alert alert) => _local.ToConsole(sessionId, alert);
+    public void Live(string sessionId, LiveView view) => _local.ToConsole(sessionId, view);
+    public void Transcript(string sessionId, TranscriptItem line) => _local.ToConsole(sessionId, line);
+}
+
+/// <summary>Cluster mode's directory: running sessions are grains (activated where first called), output relayed to every node with clients.</summary>
+public sealed class ClusterDirectory : ISessionDirectory
+{
+    private readonly IGrainFactory grains;
+    private readonly DbFactory db;
+    private readonly StoreWriter store;
+    private readonly TimeProvider clock;
+    private readonly NodeRelay relay;
+    private readonly ConcurrentDictionary<string, int> _consoles = new(StringComparer.Ordinal);
+
+    public ClusterDirectory(IGrainFactory grains, DbFactory db, StoreWriter store, TimeProvider clock, NodeRelay relay)
+    {
+        (this.grains, this.db, this.store, this.clock, this.relay) = (grains, db, store, clock, relay);
+        relay.Consoles = id => _consoles.GetValueOrDefault(id);
+    }
+    private readonly ConcurrentDictionary<string, (bool Running, DateTime At)> _state = new(StringComparer.Ordinal);
+
+    public event Action<string>? Ended;
+
+    public async Task<ISessionHandle?> FindAsync(string sessionId)
+    {
+        if (!_state.TryGetValue(sessionId, out var s) || DateTime.UtcNow - s.At > TimeSpan.FromSeconds(2))
+        {
+            await using var ctx = db.Create();
+            bool running = await ctx.Sessions.AsNoTracking().AnyAsync(x => x.Id == sessionId && x.State == SessionState.Running);
+            _state[sessionId] = s = (running, DateTime.UtcNow);
+        }
+        if (!s.Running) return null;
+        await relay.TrackAsync(sessionId);
+        return new GrainSessionHandle(sessionId, grains.GetGrain<ISessionGrain>(sessionId));
+    }
+
+    public async Task StartAsync(string sessionId, string actor)
+    {
+        try { await grains.GetGrain<ISessionGrain>(sessionId).Start(actor); }
+        catch (InvalidOperationException e) { throw new OpenVret.Exposure.ExposureInputException("sessionId", sessionId, e.Message); }
+        _state.TryRemove(sessionId, out _);
+        await relay.TrackAsync(sessionId);
+    }
+
+    public async Task EndAsync(string sessionId, string actor)
+    {
+        if (await FindAsync(sessionId) is null) throw new OpenVret.Exposure.ExposureInputException("sessionId", sessionId, "is not running");
+        var digest = await grains.GetGrain<ISessionGrain>(sessionId).End(actor);
+        _state.TryRemove(sessionId, out _);
+        await using (var ctx = db.Create())
+        {
+            var patientId = await ctx.Sessions.AsNoTracking().Where(x => x.Id == sessionId).Select(x => x.PatientId).FirstAsync();
+            await SessionHost.UpdateMemoryAsync(store, clock, sessionId, patientId, digest);
+        }
+        Ended?.Invoke(sessionId);
+    }
+
+    public int ConsolesWatching(string sessionId) => _consoles.GetValueOrDefault(sessionId);
+
+    public async Task ConsolesChangedAsync(string sessionId, int delta)
+    {
+        int n = _consoles.AddOrUpdate(sessionId, Math.Max(0, delta), (_, c) => Math.Max(0, c + delta));
+        if (await FindAsync(sessionId) is not null) await grains.GetGrain<ISessionGrain>(sessionId).NodeConsoles(relay.Node, n);
+    }
+}
