@@ -18,7 +18,7 @@ using OpenVret.Simulation;
 // latency (includes the durable commit), the server's processing latency (arrival -> features, estimate, engine,
 // proposals), and the server process's CPU. --restart kills the server (SIGKILL) mid-run and starts it again.
 //
-//   dotnet run -c Release --project bench/OpenVret.Load -- --sessions 200 --seconds 60 [--restart] [--protocol json|msgpack]
+//   dotnet run -c Release --project bench/OpenVret.Load -- --sessions 200 --seconds 60 [--restart] [--protocol json|msgpack] [--postgres CONN [--nodes N]]
 
 var opts = Options.Parse(args);
 var root = Repo.Root();
@@ -28,15 +28,23 @@ var data = Path.Combine(Path.GetTempPath(), "openvret-load-" + Guid.NewGuid().To
 const string admin = "load-admin", password = "load-admin-password-1";
 int port = opts.Port;
 string url = $"http://127.0.0.1:{port}";
+if (opts.Nodes > 0 && opts.Postgres is null) { Console.Error.WriteLine("error: --nodes = " + opts.Nodes + ": cluster mode needs --postgres CONN"); return 2; }
+// Cluster mode (--nodes N): N server processes, each a node of one cluster; devices are dealt to the nodes in turn.
+var nodeUrls = opts.Nodes > 0 ? Enumerable.Range(0, opts.Nodes).Select(i => $"http://127.0.0.1:{port + i}").ToArray() : new[] { url };
+var extraNodes = new List<Process>();
 
-Process StartServer()
+Process StartServer() => StartNode(0);
+
+Process StartNode(int node)
 {
     var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-    foreach (var a in new[] { serverDll, $"--urls={url}", $"--OpenVret:DataFolder={data}", "--OpenVret:Demo=false", $"--OpenVret:AdminUser={admin}",
+    foreach (var a in new[] { serverDll, $"--urls={nodeUrls[node]}", $"--OpenVret:DataFolder={data}", "--OpenVret:Demo=false", $"--OpenVret:AdminUser={admin}",
         $"--OpenVret:AdminPassword={password}", "--OpenVret:LiveLogSeconds=0", "--OpenVret:LoginAttemptsPerMinute=100000", $"--OpenVret:BaselineSeconds=60",
         "--Logging:LogLevel:Default=Warning" })
         psi.ArgumentList.Add(a);
     if (opts.Postgres is not null) psi.ArgumentList.Add($"--OpenVret:PostgresConnection={opts.Postgres}");
+    if (opts.Nodes > 0)
+        foreach (var a in new[] { "--OpenVret:Hosting=cluster", $"--OpenVret:SiloPort={21111 + node}", $"--OpenVret:GatewayPort={31111 + node}" }) psi.ArgumentList.Add(a);
     var p = Process.Start(psi)!;
     p.OutputDataReceived += (_, e) => { if (e.Data is not null && opts.Verbose) Console.WriteLine("[server] " + e.Data); };
     p.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.WriteLine("[server] " + e.Data); };
@@ -45,12 +53,12 @@ Process StartServer()
     return p;
 }
 
-async Task WaitHealthy()
+async Task WaitHealthy(string? at = null)
 {
     using var h = new HttpClient();
-    for (int i = 0; i < 300; i++)
+    for (int i = 0; i < 600; i++)
     {
-        try { if ((await h.GetAsync(url + "/health")).IsSuccessStatusCode) return; } catch (HttpRequestException) { }
+        try { if ((await h.GetAsync((at ?? url) + "/health")).IsSuccessStatusCode) return; } catch (HttpRequestException) { }
         await Task.Delay(100);
     }
     throw new Exception("server did not become healthy");
@@ -61,6 +69,7 @@ var server = StartServer();
 try
 {
     await WaitHealthy();
+    for (int n = 1; n < opts.Nodes; n++) { extraNodes.Add(StartNode(n)); await WaitHealthy(nodeUrls[n]); }
     var cookies = new CookieContainer();
     var http = new HttpClient(new HttpClientHandler { CookieContainer = cookies }) { BaseAddress = new Uri(url) };
     (await http.PostAsJsonAsync("/api/auth/login", new { userName = admin, password })).EnsureSuccessStatusCode();
@@ -82,12 +91,13 @@ try
         var pr = await http.PostAsJsonAsync("/api/pair", new PairingRequest(code, "load device", DeviceRole.Sensor), json);
         pr.EnsureSuccessStatusCode();
         var pairing = (await pr.Content.ReadFromJsonAsync<PairingResult>(json))!;
-        devices.Add(new Device(sid, pairing.DeviceToken, templates[i % templates.Length], i * 0.37 % 1.0, url, opts.MessagePack));
+        devices.Add(new Device(sid, pairing.DeviceToken, templates[i % templates.Length], i * 0.37 % 1.0, nodeUrls[i % nodeUrls.Length], opts.MessagePack));
     }
-    await Task.WhenAll(devices.Select(d => d.ConnectAsync()));
+    // Connect in waves: a storm of simultaneous first connections exhausts PostgreSQL's connection pool (100).
+    foreach (var wave in devices.Chunk(25)) await Task.WhenAll(wave.Select(d => d.ConnectAsync()));
     Console.WriteLine($"{devices.Count} sessions ready in {setupWatch.Elapsed.TotalSeconds:0.0} s; streaming {opts.Seconds} s in real time ({(opts.MessagePack ? "MessagePack" : "JSON")})");
 
-    var cpuStart = server.TotalProcessorTime;
+    var cpuStart = server.TotalProcessorTime + extraNodes.Aggregate(TimeSpan.Zero, (t, p) => t + p.TotalProcessorTime);
     var wall = Stopwatch.StartNew();
     await http.GetAsync("/api/stats?reset=true");
     var cts = new CancellationTokenSource();
@@ -113,7 +123,7 @@ try
     }
     await Task.WhenAll(runs);
     var elapsed = wall.Elapsed;
-    serverCpu += server.TotalProcessorTime - cpuStart;
+    serverCpu += server.TotalProcessorTime + extraNodes.Aggregate(TimeSpan.Zero, (t, p) => t + p.TotalProcessorTime) - cpuStart;
     var stats = await http.GetFromJsonAsync<JsonElement>("/api/stats");
 
     // Lost = acknowledged by the server but not in the store.
@@ -130,6 +140,7 @@ try
     Console.WriteLine($"samples sent {sent:N0}, acknowledged {acked:N0}, stored {stored:N0}, acknowledged but not stored {missing:N0}; reconnects {reconnects}");
     Console.WriteLine($"ack latency (client, includes durable commit) p50 {P(ackLat, 0.5):0.0} ms, p99 {P(ackLat, 0.99):0.0} ms, max {ackLat.LastOrDefault():0.0} ms");
     Console.WriteLine($"server processing latency (arrival -> proposal) p50 {stats.GetProperty("latencyP50Ms").GetDouble():0.00} ms, p99 {stats.GetProperty("latencyP99Ms").GetDouble():0.00} ms, max {stats.GetProperty("latencyMaxMs").GetDouble():0.0} ms (last {stats.GetProperty("latencyWindow").GetInt32()} batches)");
+    if (opts.Nodes > 0) Console.WriteLine($"cluster mode: {opts.Nodes} node(s); CPU summed over the nodes; processing latency from node 1");
     Console.WriteLine($"server CPU {serverCpu.TotalSeconds:0.0} s over {elapsed.TotalSeconds:0.0} s = {serverCpu.TotalSeconds / elapsed.TotalSeconds * 100:0}% of one core; {serverCpu.TotalMilliseconds / elapsed.TotalSeconds / opts.Sessions:0.00} ms CPU per session-second; store commits {stats.GetProperty("storeCommits").GetInt64():N0}");
     if (restartReport is not null) Console.WriteLine(restartReport);
     cts.Cancel();
@@ -139,17 +150,19 @@ try
 finally
 {
     if (!server.HasExited) { server.Kill(true); await server.WaitForExitAsync(); }
+    foreach (var n in extraNodes) if (!n.HasExited) { n.Kill(true); await n.WaitForExitAsync(); }
     SqliteConnection.ClearAllPools();
     try { Directory.Delete(data, true); } catch (IOException) { }
 }
 
-sealed record Options(int Sessions, int Seconds, bool Restart, bool MessagePack, int Port, string? Postgres, bool Verbose)
+sealed record Options(int Sessions, int Seconds, bool Restart, bool MessagePack, int Port, string? Postgres, bool Verbose, int Nodes)
 {
     public static Options Parse(string[] a)
     {
         string? Get(string name) { int i = Array.IndexOf(a, name); return i >= 0 && i + 1 < a.Length ? a[i + 1] : null; }
         return new Options(int.Parse(Get("--sessions") ?? "100", CultureInfo.InvariantCulture), int.Parse(Get("--seconds") ?? "60", CultureInfo.InvariantCulture),
-            a.Contains("--restart"), (Get("--protocol") ?? "msgpack") == "msgpack", int.Parse(Get("--port") ?? "5099", CultureInfo.InvariantCulture), Get("--postgres"), a.Contains("--verbose"));
+            a.Contains("--restart"), (Get("--protocol") ?? "msgpack") == "msgpack", int.Parse(Get("--port") ?? "5099", CultureInfo.InvariantCulture), Get("--postgres"), a.Contains("--verbose"),
+            int.Parse(Get("--nodes") ?? "0", CultureInfo.InvariantCulture));
     }
 }
 
