@@ -75,6 +75,12 @@ try
     (await http.PostAsJsonAsync("/api/auth/login", new { userName = admin, password })).EnsureSuccessStatusCode();
     var hierarchy = JsonSerializer.Deserialize<JsonElement>(File.ReadAllText(Path.Combine(root, "samples", "exposure", "heights-hierarchy.json")), new JsonSerializerOptions { ReadCommentHandling = JsonCommentHandling.Skip });
 
+    var starters = new HttpClient[nodeUrls.Length];
+    for (int n = 0; n < nodeUrls.Length; n++)
+    {
+        starters[n] = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = new Uri(nodeUrls[n]) };
+        (await starters[n].PostAsJsonAsync("/api/auth/login", new { userName = admin, password })).EnsureSuccessStatusCode();
+    }
     Console.WriteLine($"setting up {opts.Sessions} sessions ...");
     var templates = Templates.Make(8, opts.Seconds + 5);
     var devices = new List<Device>();
@@ -87,7 +93,8 @@ try
         r.EnsureSuccessStatusCode();
         var body = await r.Content.ReadFromJsonAsync<JsonElement>();
         string sid = body.GetProperty("session").GetProperty("id").GetString()!, code = body.GetProperty("pairing").GetProperty("code").GetString()!;
-        (await http.PostAsync($"/api/sessions/{sid}/start", null)).EnsureSuccessStatusCode();
+        // Start each session through the node its device will use: the grain starts there (prefer-local placement).
+        (await starters[i % starters.Length].PostAsync($"/api/sessions/{sid}/start", null)).EnsureSuccessStatusCode();
         var pr = await http.PostAsJsonAsync("/api/pair", new PairingRequest(code, "load device", DeviceRole.Sensor), json);
         pr.EnsureSuccessStatusCode();
         var pairing = (await pr.Content.ReadFromJsonAsync<PairingResult>(json))!;
