@@ -55,6 +55,8 @@ public sealed class ClusterSilo : ISiloConfigurator
         s.AddSingleton<ServerMetrics>();
         s.AddMetrics();
         s.AddSingleton<SessionHost>();
+        // The grains send their output to subscribed nodes; the single-mode host (which supplies the model) needs a sink of its own.
+        s.AddSingleton<ISessionSink, NoSink>();
         if (ClusterTestStore.StoreMembership)
         {
             s.AddSingleton<IMembershipTable, StoreMembershipTable>();
@@ -69,6 +71,16 @@ public sealed class ClusterSilo : ISiloConfigurator
             });
         }
     });
+}
+
+internal sealed class NoSink : ISessionSink
+{
+    public void ToScene(string sessionId, SceneCommand command) { }
+    public void ToDevice(string deviceId, DeviceNotice notice) { }
+    public void ToConsole(string sessionId, EngineEvent e) { }
+    public void ToConsole(string sessionId, Alert alert) { }
+    public void ToConsole(string sessionId, LiveView view) { }
+    public void ToConsole(string sessionId, TranscriptItem line) { }
 }
 
 public sealed class ClusterClient : IClientBuilderConfigurator
