@@ -85,15 +85,32 @@ public static class Loso
     public static (PlattScaling Platt, double Threshold) CalibrateOnInnerFolds(IReadOnlyList<string> subjects,
         Func<IEnumerable<string>, List<(float[] Features, bool Label)>> rows, ModelKind kind, int folds, int seed)
     {
-        var outOfFold = new List<(double, bool)>();
-        for (int k = 0; k < folds; k++)
+        var (platt, threshold, _) = SelectAndCalibrate(subjects, rows, kind, folds, seed, [new ModelSettings()]);
+        return (platt, threshold);
+    }
+
+    /// <summary>
+    /// Model selection and calibration on inner folds: each candidate setting is scored out of fold (AUROC); the
+    /// best one's out-of-fold scores also fit Platt scaling and the threshold. With one candidate it only calibrates.
+    /// </summary>
+    public static (PlattScaling Platt, double Threshold, ModelSettings Settings) SelectAndCalibrate(IReadOnlyList<string> subjects,
+        Func<IEnumerable<string>, List<(float[] Features, bool Label)>> rows, ModelKind kind, int folds, int seed, IReadOnlyList<ModelSettings> candidates)
+    {
+        (ModelSettings Settings, double Auroc, List<(double Score, bool Truth)> Oof)? best = null;
+        foreach (var candidate in candidates)
         {
-            var held = subjects.Where((_, i) => i % folds == k).ToHashSet();
-            var inner = ScoreModel.Train(rows(subjects.Where(i => !held.Contains(i))), kind, seed);
-            outOfFold.AddRange(rows(held).Select(r => (inner.Score(r.Features), r.Label)));
+            var outOfFold = new List<(double, bool)>();
+            for (int k = 0; k < folds; k++)
+            {
+                var held = subjects.Where((_, i) => i % folds == k).ToHashSet();
+                var inner = ScoreModel.Train(rows(subjects.Where(i => !held.Contains(i))), kind, seed, candidate);
+                outOfFold.AddRange(rows(held).Select(r => (inner.Score(r.Features), r.Label)));
+            }
+            double auroc = candidates.Count == 1 ? 0 : BinaryMetrics.AurocOf(outOfFold.Select(x => new Prediction("", x.Item2, x.Item1, false)).ToList());
+            if (best is null || auroc > best.Value.Auroc + 1e-9) best = (candidate, auroc, outOfFold);
         }
-        var platt = PlattScaling.Fit(outOfFold);
-        return (platt, BestThreshold(outOfFold.Select(c => (platt.Probability(c.Item1), c.Item2)).ToList()));
+        var platt = PlattScaling.Fit(best!.Value.Oof);
+        return (platt, BestThreshold(best.Value.Oof.Select(c => (platt.Probability(c.Score), c.Truth)).ToList()), best.Value.Settings);
     }
 
     /// <summary>The threshold that maximises balanced accuracy on the calibration subjects.</summary>

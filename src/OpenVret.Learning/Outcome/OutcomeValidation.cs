@@ -146,31 +146,15 @@ public static class OutcomeValidation
             var set = ids.ToHashSet(StringComparer.Ordinal);
             return rows.Where(r => set.Contains(r.G)).Select(r => (r.X, r.Y)).ToList();
         }
-        // Model selection inside the training data: each candidate setting is scored on inner folds (by group);
-        // the best one's out-of-fold scores also fit the calibration and the threshold. The test fold is never seen.
-        int folds = Math.Min(innerFolds, groups.Count);
-        (ModelSettings Settings, double Auroc, List<(double Score, bool Truth)> Oof)? best = null;
-        foreach (var candidate in Candidates(kind))
-        {
-            var oof = new List<(double, bool)>();
-            for (int k = 0; k < folds; k++)
-            {
-                var held = groups.Where((_, i) => i % folds == k).ToList();
-                var inner = ScoreModel.Train(Rows(groups.Except(held)), kind, seed, candidate);
-                oof.AddRange(Rows(held).Select(r => (inner.Score(r.Item1), r.Item2)));
-            }
-            double auroc = BinaryMetrics.AurocOf(oof.Select(x => new Prediction("", x.Item2, x.Item1, false)).ToList());
-            if (best is null || auroc > best.Value.Auroc + 1e-9) best = (candidate, auroc, oof);
-        }
-        var platt = PlattScaling.Fit(best!.Value.Oof);
-        double threshold = Loso.BestThreshold(best.Value.Oof.Select(c => (platt.Probability(c.Score), c.Truth)).ToList());
+        // Model selection and calibration inside the training data, on inner folds by group: the test fold is never seen.
+        var (platt, threshold, settings) = Loso.SelectAndCalibrate(groups, Rows, kind, Math.Min(innerFolds, groups.Count), seed, Candidates(kind));
         var all = rows.Select(r => (r.X, r.Y)).ToList();
         var means = Enumerable.Range(0, features.Columns.Count).Select(j =>
         {
             var v = all.Select(r => r.Item1[j]).Where(float.IsFinite).ToList();
             return v.Count > 0 ? v.Average() : 0f;
         }).ToArray();
-        return new Fitted(ScoreModel.Train(all, kind, seed, best.Value.Settings), platt, threshold, means, features, best.Value.Settings);
+        return new Fitted(ScoreModel.Train(all, kind, seed, settings), platt, threshold, means, features, settings);
     }
 
     /// <summary>The settings model selection tries: L2 strength for logistic models, boosting rounds for trees.</summary>

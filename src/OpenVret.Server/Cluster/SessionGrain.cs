@@ -33,8 +33,6 @@ public interface ISessionGrain : IGrainWithStringKey
     Task Command(TherapistCommand command);
     Task AgentSpoke(string personaId, string personaName, OpenVret.Dialogue.AgentTurn[] lines, string actor);
     Task DialogueNote(string actor, string action, string text);
-    Task EmergencyStop(string actor, string? why);
-    Task ReleaseHold(string actor, string why);
     /// <summary>How many consoles watch the session from one node (the session holds when no node has one).</summary>
     Task ConsoleCount(int consoles);
     Task NodeConsoles(string node, int consoles);
@@ -160,9 +158,7 @@ public sealed class SessionGrain(DbFactory db, StoreWriter store, TimeProvider c
         var (setup, _) = await SessionLoader.FreshAsync(ctx, s);
         var started = clock.GetUtcNow();
         _actor = new SessionActor(setup, s.PatientId, started, host.Model, store, _sink, clock, metrics);
-        s.State = SessionState.Running;
-        s.StartedAt = started;
-        await ctx.SaveChangesAsync();
+        await SessionLoader.MarkRunningAsync(store, SessionId, started);
         await store.Audit(actor, "session_start", s.Id, $"{s.Scheduler} {s.Mode} on node {RuntimeIdentity}");
         metrics.SessionStarted();
         StartTimer();
@@ -173,13 +169,7 @@ public sealed class SessionGrain(DbFactory db, StoreWriter store, TimeProvider c
         var a = Actor();
         var date = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
         var digest = await a.Ask((p, o) => { p.End(actor, o); return p.Digest(date); });
-        await store.Run(async d =>
-        {
-            var rec = await d.Sessions.FindAsync(SessionId);
-            rec!.State = SessionState.Ended;
-            rec.EndedAt = clock.GetUtcNow();
-            await d.SaveChangesAsync();
-        });
+        await SessionLoader.MarkEndedAsync(store, SessionId, clock.GetUtcNow());
         _timer?.Dispose();
         _timer = null;
         _actor = null;
@@ -199,8 +189,6 @@ public sealed class SessionGrain(DbFactory db, StoreWriter store, TimeProvider c
     public Task Command(TherapistCommand command) => Actor().CommandAsync(command);
     public Task AgentSpoke(string personaId, string personaName, OpenVret.Dialogue.AgentTurn[] lines, string actor) => Actor().AgentSpokeAsync(personaId, personaName, lines, actor);
     public Task DialogueNote(string actor, string action, string text) => Actor().DialogueNoteAsync(actor, action, text);
-    public Task EmergencyStop(string actor, string? why) => Actor().AskDurable((p, o) => p.EmergencyStop(actor, why, o));
-    public Task ReleaseHold(string actor, string why) => Actor().AskDurable((p, o) => p.ReleaseHold(actor, why, o));
     public Task ConsoleCount(int consoles) => NodeConsoles("local", consoles);
 
     public Task NodeConsoles(string node, int consoles)

@@ -118,7 +118,7 @@ public sealed class AgentService
                 await agent.Gate.WaitAsync(agent.Stop.Token);
                 try
                 {
-                    if (agent.FollowEngine) agent.Session.SetIntensity(Math.Clamp((await a.ViewAsync()).CurrentIntensity, 0, 1));
+                    await FollowEngine(agent, a);
                     if (!agent.Session.ShouldInterrupt(random, 1)) continue;
                     var line = agent.Session.Interruption(random, await a.NowAsync());
                     if (line is null) continue;
@@ -132,6 +132,12 @@ public sealed class AgentService
         catch (Exception e) { _log.LogError(e, "interruptions stopped in session {Session}", Security.Secrets.Pseudonym("session", sessionId)); }
     }
 
+    /// <summary>Unless the therapist fixed it, the agent's dial is the exposure engine's current intensity.</summary>
+    private static async Task FollowEngine(Agent agent, ISessionHandle a)
+    {
+        if (agent.FollowEngine) agent.Session.SetIntensity(Math.Clamp((await a.ViewAsync()).CurrentIntensity, 0, 1));
+    }
+
     /// <summary>A patient utterance the pipeline accepted: the agent answers (or stays silent, with the reason in the transcript).</summary>
     public async Task HearAsync(string sessionId, ClientEvent e)
     {
@@ -139,11 +145,7 @@ public sealed class AgentService
         await agent.Gate.WaitAsync();
         try
         {
-            if (agent.FollowEngine)
-            {
-                var view = await a.ViewAsync();
-                agent.Session.SetIntensity(Math.Clamp(view.CurrentIntensity, 0, 1));
-            }
+            await FollowEngine(agent, a);
             var turn = new PatientTurn(e.Text!, e.Value ?? 0, e.LatencySeconds ?? double.NaN, await a.NowAsync());
             agent.LastTurn = turn;
             var outcome = await agent.Session.HearAsync(turn);

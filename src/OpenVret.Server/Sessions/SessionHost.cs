@@ -60,13 +60,7 @@ public sealed class SessionHost(DbFactory db, StoreWriter store, ISessionSink si
         var started = clock.GetUtcNow();
         var a = new SessionActor(setup, s.PatientId, started, Model, store, sink, clock, metrics);
         if (!_actors.TryAdd(s.Id, a)) throw new ExposureInputException("sessionId", sessionId, "is already running");
-        await store.Run(async d =>
-        {
-            var rec = await d.Sessions.FindAsync(sessionId);
-            rec!.State = SessionState.Running;
-            rec.StartedAt = started;
-            await d.SaveChangesAsync();
-        });
+        await SessionLoader.MarkRunningAsync(store, sessionId, started);
         await store.Audit(actor, "session_start", s.Id, $"{s.Scheduler} {s.Mode} baseline {s.BaselineSeconds.ToString(CultureInfo.InvariantCulture)} s");
         metrics.SessionStarted();
         await a.Ask((p, o) => p.ConsoleCount(_consoles.GetValueOrDefault(s.Id), o));
@@ -155,13 +149,7 @@ public sealed class SessionHost(DbFactory db, StoreWriter store, ISessionSink si
         var digest = await a.Ask((p, o) => { p.End(actor, o); return p.Digest(date); });
         await UpdateMemoryAsync(store, clock, sessionId, a.PatientId, digest);
         Ended?.Invoke(sessionId);
-        await store.Run(async d =>
-        {
-            var rec = await d.Sessions.FindAsync(sessionId);
-            rec!.State = SessionState.Ended;
-            rec.EndedAt = clock.GetUtcNow();
-            await d.SaveChangesAsync();
-        });
+        await SessionLoader.MarkEndedAsync(store, sessionId, clock.GetUtcNow());
         metrics.SessionStopped();
     }
 
@@ -201,13 +189,7 @@ public sealed class SessionHost(DbFactory db, StoreWriter store, ISessionSink si
         {
             if (s.Source == "replay")
             {
-                await store.Run(async d =>
-                {
-                    var rec = await d.Sessions.FindAsync(s.Id);
-                    rec!.State = SessionState.Ended;
-                    rec.EndedAt = clock.GetUtcNow();
-                    await d.SaveChangesAsync();
-                });
+                await SessionLoader.MarkEndedAsync(store, s.Id, clock.GetUtcNow());
                 await store.Audit("server", "replay_interrupted", s.Id, "the server restarted during a replay; replay the recording again");
                 continue;
             }

@@ -13,6 +13,24 @@ namespace OpenVret.Server.Sessions;
 /// </summary>
 public static class SessionLoader
 {
+    /// <summary>The session's record says it runs since <paramref name="at"/> (through the store writer).</summary>
+    public static Task MarkRunningAsync(StoreWriter store, string sessionId, DateTimeOffset at) => store.Run(async d =>
+    {
+        var rec = await d.Sessions.FindAsync(sessionId);
+        rec!.State = SessionState.Running;
+        rec.StartedAt = at;
+        await d.SaveChangesAsync();
+    });
+
+    /// <summary>The session's record says it ended at <paramref name="at"/>.</summary>
+    public static Task MarkEndedAsync(StoreWriter store, string sessionId, DateTimeOffset at) => store.Run(async d =>
+    {
+        var rec = await d.Sessions.FindAsync(sessionId);
+        rec!.State = SessionState.Ended;
+        rec.EndedAt = at;
+        await d.SaveChangesAsync();
+    });
+
     public static async Task<(SessionSetup Setup, string PatientId)> FreshAsync(SessionDb ctx, SessionRecord s, CancellationToken ct = default)
     {
         var patient = await ctx.Patients.AsNoTracking().FirstOrDefaultAsync(p => p.Id == s.PatientId, ct)
