@@ -54,33 +54,52 @@ public static class InputCheck
     public static double ClippedFraction(ReadOnlySpan<double> x)
     {
         if (x.Length < 3) return 0;
-        double min = double.MaxValue, max = double.MinValue;
-        foreach (var v in x) { if (v < min) min = v; if (v > max) max = v; }
+        var (min, max) = Range(x);
+        return ClippedFraction(x, min, max);
+    }
+
+    /// <summary>Clipped fraction given the range: a sample counts when it and its predecessor both sit within 1e-6 of the range at the same extreme.</summary>
+    private static double ClippedFraction(ReadOnlySpan<double> x, double min, double max)
+    {
+        if (x.Length < 3) return 0;
         if (max <= min) return 1;
-        double tol = (max - min) * 1e-6;
+        double tol = (max - min) * 1e-6, high = max - tol, low = min + tol;
         int n = 0;
+        bool prevHigh = x[0] >= high, prevLow = x[0] <= low;
         for (int i = 1; i < x.Length; i++)
-            if ((Math.Abs(x[i] - max) <= tol && Math.Abs(x[i - 1] - max) <= tol) || (Math.Abs(x[i] - min) <= tol && Math.Abs(x[i - 1] - min) <= tol)) n++;
+        {
+            double v = x[i];
+            bool h = v >= high, l = v <= low;
+            if ((h & prevHigh) | (l & prevLow)) n++;
+            prevHigh = h; prevLow = l;
+        }
         return (double)n / x.Length;
+    }
+
+    /// <summary>Smallest and largest finite sample (+inf, -inf when there is none).</summary>
+    private static (double Min, double Max) Range(ReadOnlySpan<double> x)
+    {
+        double min = double.PositiveInfinity, max = double.NegativeInfinity;
+        foreach (var v in x) { if (!double.IsFinite(v)) continue; if (v < min) min = v; if (v > max) max = v; }
+        return (min, max);
     }
 
     /// <summary>True when the signal has (almost) no variation: a detached or dead sensor.</summary>
     public static bool IsFlat(ReadOnlySpan<double> x, double minRange)
     {
-        if (x.Length == 0) return true;
-        double min = double.MaxValue, max = double.MinValue;
-        foreach (var v in x) { if (!double.IsFinite(v)) continue; if (v < min) min = v; if (v > max) max = v; }
+        var (min, max) = Range(x);
         return !(max - min > minRange);
     }
 
     /// <summary>Adds warnings for clipping and flat segments.</summary>
     public static void DescribeShape(ReadOnlySpan<double> x, string field, List<QualityFlag> flags, double flatRange = 1e-9)
     {
-        if (IsFlat(x, flatRange))
+        var (min, max) = Range(x);
+        if (!(max - min > flatRange))
             flags.Add(new QualityFlag("flat_signal", $"{field}: signal is flat (sensor detached or dead)", QualitySeverity.Error));
         else
         {
-            double clip = ClippedFraction(x);
+            double clip = ClippedFraction(x, min, max);
             if (clip > 0.01)
                 flags.Add(new QualityFlag("clipping", $"{field}: {clip:P1} of samples sit at the signal's extremes (saturated/clipped)"));
         }

@@ -67,14 +67,14 @@ public static class RPeakDetector
     {
         double fs = rate.Hertz;
         int n = x.Length;
-        // One work buffer: |gradient|, smoothed in place; its 0.75 s average (the threshold) is a running mean.
+        if (n < 3) return Array.Empty<int>();
+        // One work buffer: the |gradient| smoothed over 0.1 s, computed in one pass straight from x; its
+        // 0.75 s average (the threshold) is a running mean over the buffer.
         var buf = Scratch.Rent(n);
         try
         {
             var smooth = buf.AsSpan(0, n);
-            PeakFinding.Gradient(x, smooth);
-            for (int i = 0; i < n; i++) smooth[i] = Math.Abs(smooth[i]);
-            MovingAverage.SmoothCenteredInPlace(smooth, (int)Math.Round(0.1 * fs, MidpointRounding.ToEven));
+            SmoothedAbsGradient(x, (int)Math.Round(0.1 * fs, MidpointRounding.ToEven), smooth);
             int size = (int)Math.Round(0.75 * fs, MidpointRounding.ToEven);
             int fwd = (size - 1) / 2, back = size - 1 - fwd;
             double sum = 0;
@@ -82,22 +82,55 @@ public static class RPeakDetector
             var begins = new List<int>(); var ends = new List<int>();
             double scale = 1.5 / size;
             bool above = smooth[0] > sum * scale;
-            int interiorTo = n - 1 - fwd;
-            for (int i = 1; i < n; i++)
+            // Edge samples extend the signal's end values; interior ones need no clamping.
+            int interiorFrom = Math.Min(n, back + 1), interiorTo = Math.Max(interiorFrom - 1, n - 1 - fwd);
+            static void Step(bool now, int i, ref bool above, List<int> begins, List<int> ends)
             {
-                // Interior samples need no clamping (edge extension only near both ends).
-                sum += i > back && i <= interiorTo
-                    ? smooth[i + fwd] - smooth[i - 1 - back]
-                    : smooth[Math.Min(i + fwd, n - 1)] - smooth[Math.Max(i - 1 - back, 0)];
-                bool now = smooth[i] > sum * scale;
                 if (!above && now) begins.Add(i - 1);
                 else if (above && !now && begins.Count > 0) ends.Add(i - 1);
                 above = now;
             }
+            int k = 1;
+            for (; k < interiorFrom; k++) { sum += smooth[Math.Min(k + fwd, n - 1)] - smooth[Math.Max(k - 1 - back, 0)]; Step(smooth[k] > sum * scale, k, ref above, begins, ends); }
+            for (; k <= interiorTo; k++)
+            {
+                sum += smooth[k + fwd] - smooth[k - 1 - back];
+                bool now = smooth[k] > sum * scale;
+                if (now != above) Step(now, k, ref above, begins, ends);
+            }
+            for (; k < n; k++) { sum += smooth[Math.Min(k + fwd, n - 1)] - smooth[Math.Max(k - 1 - back, 0)]; Step(smooth[k] > sum * scale, k, ref above, begins, ends); }
             // Minimum QRS length is 0.4 x the mean detected QRS length (negative = relative).
             return MostProminentInBlocks(x, begins, ends, -0.4, (int)Math.Round(0.3 * fs, MidpointRounding.ToEven));
         }
         finally { Scratch.Return(buf); }
+    }
+
+    /// <summary>
+    /// Centred moving average (width <paramref name="size"/>, edge values extended) of |numpy.gradient(x)|,
+    /// without materialising the gradient: the same sums, in the same order, as smoothing a gradient array.
+    /// </summary>
+    internal static void SmoothedAbsGradient(ReadOnlySpan<double> x, int size, Span<double> smooth)
+    {
+        int n = x.Length;
+        double first = Math.Abs(x[1] - x[0]), last = Math.Abs(x[n - 1] - x[n - 2]);
+        double A(ReadOnlySpan<double> v, int j) => j <= 0 ? first : j >= n - 1 ? last : Math.Abs((v[j + 1] - v[j - 1]) * 0.5);
+        if (size <= 1) { for (int j = 0; j < n; j++) smooth[j] = A(x, j); return; }
+        int fwd = (size - 1) / 2, back = size - 1 - fwd;
+        double sum = 0;
+        for (int j = -back; j <= fwd; j++) sum += A(x, j);
+        double inv = 1.0 / size;
+        smooth[0] = sum * inv;
+        // Interior: the entering index k + fwd and the leaving index k - 1 - back both lie in [1, n - 2].
+        int interiorFrom = Math.Max(1, back + 2), interiorTo = n - 2 - fwd;
+        int k = 1;
+        for (; k < n && k < interiorFrom; k++) { sum += A(x, k + fwd) - A(x, k - 1 - back); smooth[k] = sum * inv; }
+        for (; k <= interiorTo; k++)
+        {
+            int a = k + fwd, b = k - 1 - back;
+            sum += Math.Abs((x[a + 1] - x[a - 1]) * 0.5) - Math.Abs((x[b + 1] - x[b - 1]) * 0.5);
+            smooth[k] = sum * inv;
+        }
+        for (; k < n; k++) { sum += A(x, k + fwd) - A(x, k - 1 - back); smooth[k] = sum * inv; }
     }
 
     private static int[] PanTompkins(ReadOnlySpan<double> cleaned, SampleRate rate)

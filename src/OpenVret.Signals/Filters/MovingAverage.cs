@@ -114,31 +114,4 @@ public static class MovingAverage
         for (; k <= interiorTo; k++) { sum += x[k + fwd] - x[k - 1 - back]; y[k] = sum * inv; }
         for (; k < n; k++) { sum += At(x, k + fwd) - At(x, k - 1 - back); y[k] = sum * inv; }
     }
-
-    /// <summary>Centred smoothing in place (same result as <see cref="SmoothCentered(ReadOnlySpan{double}, int)"/>), keeping only a ring of the values it still needs.</summary>
-    public static void SmoothCenteredInPlace(Span<double> x, int size)
-    {
-        int n = x.Length;
-        if (n == 0 || size <= 1) return;
-        int fwd = (size - 1) / 2, back = size - 1 - fwd;
-        double first = x[0], last = x[n - 1];
-        // ring[j % (back + 1)] keeps the original x[j] after it has been overwritten, until it leaves the window.
-        var ring = new double[back + 1];
-        double sum = 0;
-        for (int j = -back; j <= fwd; j++) sum += j < 0 ? first : j >= n ? last : x[j];
-        double inv = 1.0 / size;
-        // The slot of k in the ring is also the slot of k - 1 - back (ring length back + 1), read just before.
-        int slot = 0;
-        for (int k = 0; k < n; k++)
-        {
-            if (k > 0)
-            {
-                int jin = k + fwd, jout = k - 1 - back;
-                sum += (jin >= n ? last : x[jin]) - (jout < 0 ? first : ring[slot]);
-            }
-            ring[slot] = x[k];
-            if (++slot == ring.Length) slot = 0;
-            x[k] = sum * inv;
-        }
-    }
 }
