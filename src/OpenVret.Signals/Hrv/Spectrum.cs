@@ -30,13 +30,27 @@ public static class Spectrum
         int bins = nfft / 2 + 1;
         var acc = new double[bins];
         var buf = new Complex[nfft];
-        for (int s = 0; s < segments; s++)
+        // Two real segments per complex transform (one as the real part, the next as the imaginary part):
+        // with Z = FFT(a + i b), A[k] = (Z[k] + conj Z[N-k]) / 2 and B[k] = (Z[k] - conj Z[N-k]) / 2i.
+        for (int s = 0; s < segments; s += 2)
         {
-            int off = s * step;
-            for (int i = 0; i < nperseg; i++) buf[i] = new Complex((signal[off + i] - mean) * w[i], 0);
+            int offA = s * step, offB = (s + 1) * step;
+            bool pair = s + 1 < segments;
+            for (int i = 0; i < nperseg; i++)
+                buf[i] = new Complex((signal[offA + i] - mean) * w[i], pair ? (signal[offB + i] - mean) * w[i] : 0);
             for (int i = nperseg; i < nfft; i++) buf[i] = Complex.Zero;
             Fft.Forward(buf);
-            for (int k = 0; k < bins; k++) acc[k] += buf[k].Real * buf[k].Real + buf[k].Imaginary * buf[k].Imaginary;
+            if (!pair)
+            {
+                for (int k = 0; k < bins; k++) acc[k] += buf[k].Real * buf[k].Real + buf[k].Imaginary * buf[k].Imaginary;
+                continue;
+            }
+            for (int k = 0; k < bins; k++)
+            {
+                var z = buf[k]; var zc = Complex.Conjugate(buf[k == 0 ? 0 : nfft - k]);
+                var a = (z + zc) * 0.5; var b = (z - zc) * 0.5;
+                acc[k] += a.Real * a.Real + a.Imaginary * a.Imaginary + b.Real * b.Real + b.Imaginary * b.Imaginary;
+            }
         }
         double scale = 1.0 / (rate.Hertz * wss) / segments;
         var freq = new double[bins];
