@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace OpenVret.Signals.Ecg;
 
 /// <summary>
@@ -25,31 +27,28 @@ public static class BeatQuality
         for (int b = 0; b < beats.Count; b++)
             if (beats[b] - half >= 0 && beats[b] + half < cleaned.Length) usable.Add(b);
         if (usable.Count < 3) return q;
-        // Average template (Orphanidou et al. 2015).
+        // Average template (Orphanidou et al. 2015), centred once: then each beat's correlation needs only its
+        // own mean, its sum of squares and one dot product (SIMD, System.Numerics.Tensors).
         var template = new double[width];
+        foreach (var b in usable) TensorPrimitives.Add(template, cleaned.Slice(beats[b] - half, width), template);
+        TensorPrimitives.Divide(template, usable.Count, template);
+        TensorPrimitives.Subtract(template, TensorPrimitives.Sum(template) / width, template);
+        double tt = TensorPrimitives.Dot(template, template);
         foreach (var b in usable)
-        {
-            var beat = cleaned.Slice(beats[b] - half, width);
-            for (int k = 0; k < width; k++) template[k] += beat[k];
-        }
-        for (int k = 0; k < width; k++) template[k] /= usable.Count;
-        foreach (var b in usable)
-            q[b] = Correlation(cleaned.Slice(beats[b] - half, width), template);
+            q[b] = Correlation(cleaned.Slice(beats[b] - half, width), template, tt);
         return q;
     }
 
-    private static double Correlation(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
+    /// <summary>Pearson correlation of <paramref name="a"/> with a zero-mean template whose sum of squares is <paramref name="tt"/>.</summary>
+    private static double Correlation(ReadOnlySpan<double> a, ReadOnlySpan<double> centredTemplate, double tt)
     {
-        double ma = 0, mb = 0;
-        for (int i = 0; i < a.Length; i++) { ma += a[i]; mb += b[i]; }
-        ma /= a.Length; mb /= b.Length;
-        double sab = 0, saa = 0, sbb = 0;
-        for (int i = 0; i < a.Length; i++)
-        {
-            double da = a[i] - ma, db = b[i] - mb;
-            sab += da * db; saa += da * da; sbb += db * db;
-        }
-        return saa > 0 && sbb > 0 ? sab / Math.Sqrt(saa * sbb) : 0;
+        int w = a.Length;
+        double ma = TensorPrimitives.Sum(a) / w;
+        double aa = TensorPrimitives.Dot(a, a);
+        double saa = aa - w * ma * ma; // a beat window's mean is small beside its QRS/pulse: no real cancellation
+        if (!(saa > 1e-12 * aa) || !(tt > 0)) return 0;
+        // sum (a - ma)(t - 0) = sum a t, because the template sums to zero.
+        return TensorPrimitives.Dot(a, centredTemplate) / Math.Sqrt(saa * tt);
     }
 
     /// <summary>Mean of the finite per-beat values (NaN if none).</summary>
