@@ -68,69 +68,131 @@ public static class RPeakDetector
         double fs = rate.Hertz;
         int n = x.Length;
         if (n < 3) return Array.Empty<int>();
-        // One work buffer: the |gradient| smoothed over 0.1 s, computed in one pass straight from x; its
-        // 0.75 s average (the threshold) is a running mean over the buffer.
-        var buf = Scratch.Rent(n);
+        // QRS complexes: where the |gradient| smoothed over 0.1 s exceeds 1.5x its own 0.75 s average. The
+        // smoothed gradient is produced block by block into a window that holds only the 0.75 s the average
+        // needs, so a record of any length costs a few kilobytes of work memory.
+        int size = (int)Math.Round(0.75 * fs, MidpointRounding.ToEven);
+        int fwd = (size - 1) / 2, back = size - 1 - fwd;
+        var smooth = new SmoothWindow(new AbsGradientSmoother(n, (int)Math.Round(0.1 * fs, MidpointRounding.ToEven)), size + 1);
         try
         {
-            var smooth = buf.AsSpan(0, n);
-            SmoothedAbsGradient(x, (int)Math.Round(0.1 * fs, MidpointRounding.ToEven), smooth);
-            int size = (int)Math.Round(0.75 * fs, MidpointRounding.ToEven);
-            int fwd = (size - 1) / 2, back = size - 1 - fwd;
+            smooth.EnsureThrough(x, Math.Min(fwd, n - 1), keepFrom: 0);
+            double first = smooth[0];
+            double At(SmoothWindow w, int j) => j <= 0 ? first : w[Math.Min(j, n - 1)];
             double sum = 0;
-            for (int i = -back; i <= fwd; i++) sum += smooth[Math.Clamp(i, 0, n - 1)];
+            for (int i = -back; i <= fwd; i++) sum += At(smooth, i);
             var begins = new List<int>(); var ends = new List<int>();
             double scale = 1.5 / size;
-            bool above = smooth[0] > sum * scale;
-            // Edge samples extend the signal's end values; interior ones need no clamping.
-            int interiorFrom = Math.Min(n, back + 1), interiorTo = Math.Max(interiorFrom - 1, n - 1 - fwd);
+            bool above = first > sum * scale;
             static void Step(bool now, int i, ref bool above, List<int> begins, List<int> ends)
             {
                 if (!above && now) begins.Add(i - 1);
                 else if (above && !now && begins.Count > 0) ends.Add(i - 1);
                 above = now;
             }
+            // Edge samples extend the signal's end values; interior ones need no clamping.
+            int interiorFrom = Math.Min(n, back + 1), interiorTo = Math.Max(interiorFrom - 1, n - 1 - fwd);
             int k = 1;
-            for (; k < interiorFrom; k++) { sum += smooth[Math.Min(k + fwd, n - 1)] - smooth[Math.Max(k - 1 - back, 0)]; Step(smooth[k] > sum * scale, k, ref above, begins, ends); }
-            for (; k <= interiorTo; k++)
+            while (k < n)
             {
-                sum += smooth[k + fwd] - smooth[k - 1 - back];
-                bool now = smooth[k] > sum * scale;
-                if (now != above) Step(now, k, ref above, begins, ends);
+                smooth.EnsureThrough(x, Math.Min(k + fwd, n - 1), keepFrom: Math.Max(k - 1 - back, 0));
+                if (k < interiorFrom || k > interiorTo)
+                {
+                    sum += At(smooth, k + fwd) - At(smooth, k - 1 - back);
+                    Step(smooth[k] > sum * scale, k, ref above, begins, ends);
+                    k++;
+                    continue;
+                }
+                // Interior run over what the window holds: direct reads.
+                var win = smooth.Values; int at = smooth.First;
+                int stop = Math.Min(interiorTo, smooth.Produced - 1 - fwd);
+                for (; k <= stop; k++)
+                {
+                    sum += win[k + fwd - at] - win[k - 1 - back - at];
+                    bool now = win[k - at] > sum * scale;
+                    if (now != above) Step(now, k, ref above, begins, ends);
+                }
             }
-            for (; k < n; k++) { sum += smooth[Math.Min(k + fwd, n - 1)] - smooth[Math.Max(k - 1 - back, 0)]; Step(smooth[k] > sum * scale, k, ref above, begins, ends); }
             // Minimum QRS length is 0.4 x the mean detected QRS length (negative = relative).
             return MostProminentInBlocks(x, begins, ends, -0.4, (int)Math.Round(0.3 * fs, MidpointRounding.ToEven));
         }
-        finally { Scratch.Return(buf); }
+        finally { smooth.Dispose(); }
     }
 
     /// <summary>
     /// Centred moving average (width <paramref name="size"/>, edge values extended) of |numpy.gradient(x)|,
     /// without materialising the gradient: the same sums, in the same order, as smoothing a gradient array.
     /// </summary>
-    internal static void SmoothedAbsGradient(ReadOnlySpan<double> x, int size, Span<double> smooth)
+    internal static void SmoothedAbsGradient(ReadOnlySpan<double> x, int size, Span<double> smooth) =>
+        new AbsGradientSmoother(x.Length, size).Fill(x, smooth);
+
+    /// <summary>The smoothed |gradient| of a signal of length n, produced in order, any number of values per call.</summary>
+    private sealed class AbsGradientSmoother(int n, int size)
     {
-        int n = x.Length;
-        double first = Math.Abs(x[1] - x[0]), last = Math.Abs(x[n - 1] - x[n - 2]);
-        double A(ReadOnlySpan<double> v, int j) => j <= 0 ? first : j >= n - 1 ? last : Math.Abs((v[j + 1] - v[j - 1]) * 0.5);
-        if (size <= 1) { for (int j = 0; j < n; j++) smooth[j] = A(x, j); return; }
-        int fwd = (size - 1) / 2, back = size - 1 - fwd;
-        double sum = 0;
-        for (int j = -back; j <= fwd; j++) sum += A(x, j);
-        double inv = 1.0 / size;
-        smooth[0] = sum * inv;
-        // Interior: the entering index k + fwd and the leaving index k - 1 - back both lie in [1, n - 2].
-        int interiorFrom = Math.Max(1, back + 2), interiorTo = n - 2 - fwd;
-        int k = 1;
-        for (; k < n && k < interiorFrom; k++) { sum += A(x, k + fwd) - A(x, k - 1 - back); smooth[k] = sum * inv; }
-        for (; k <= interiorTo; k++)
+        private readonly int _fwd = (size - 1) / 2, _back = size - 1 - (size - 1) / 2;
+        private readonly double _inv = 1.0 / Math.Max(1, size);
+        private double _sum;
+        public int Next { get; private set; }
+
+        private double A(ReadOnlySpan<double> x, int j) =>
+            j <= 0 ? Math.Abs(x[1] - x[0]) : j >= n - 1 ? Math.Abs(x[n - 1] - x[n - 2]) : Math.Abs((x[j + 1] - x[j - 1]) * 0.5);
+
+        /// <summary>Writes the next <c>destination.Length</c> values.</summary>
+        public void Fill(ReadOnlySpan<double> x, Span<double> destination)
         {
-            int a = k + fwd, b = k - 1 - back;
-            sum += Math.Abs((x[a + 1] - x[a - 1]) * 0.5) - Math.Abs((x[b + 1] - x[b - 1]) * 0.5);
-            smooth[k] = sum * inv;
+            int k = Next, end = k + destination.Length, o = 0;
+            if (size <= 1) { for (; k < end; k++) destination[o++] = A(x, k); Next = end; return; }
+            int fwd = _fwd, back = _back;
+            if (k == 0 && k < end)
+            {
+                for (int j = -back; j <= fwd; j++) _sum += A(x, j);
+                destination[o++] = _sum * _inv;
+                k = 1;
+            }
+            // Interior: the entering index k + fwd and the leaving index k - 1 - back both lie in [1, n - 2].
+            int interiorFrom = Math.Max(1, back + 2), interiorTo = n - 2 - fwd;
+            double sum = _sum;
+            for (; k < end && k < interiorFrom; k++) { sum += A(x, k + fwd) - A(x, k - 1 - back); destination[o++] = sum * _inv; }
+            int stop = Math.Min(end - 1, interiorTo);
+            for (; k <= stop; k++)
+            {
+                int a = k + fwd, b = k - 1 - back;
+                sum += Math.Abs((x[a + 1] - x[a - 1]) * 0.5) - Math.Abs((x[b + 1] - x[b - 1]) * 0.5);
+                destination[o++] = sum * _inv;
+            }
+            for (; k < end; k++) { sum += A(x, k + fwd) - A(x, k - 1 - back); destination[o++] = sum * _inv; }
+            _sum = sum;
+            Next = end;
         }
-        for (; k < n; k++) { sum += A(x, k + fwd) - A(x, k - 1 - back); smooth[k] = sum * inv; }
+    }
+
+    /// <summary>A sliding window over a produced series: holds [First, Produced), refilled a block at a time.</summary>
+    private sealed class SmoothWindow(AbsGradientSmoother source, int span) : IDisposable
+    {
+        private const int Block = 4096;
+        public double[] Values { get; } = Scratch.Rent(span + Block);
+        public int First { get; private set; }
+        public int Produced => source.Next;
+        public double this[int j] => Values[j - First];
+
+        /// <summary>Makes index <paramref name="j"/> available, dropping values before <paramref name="keepFrom"/> if room is needed.</summary>
+        public void EnsureThrough(ReadOnlySpan<double> x, int j, int keepFrom)
+        {
+            while (j >= Produced)
+            {
+                int held = Produced - First;
+                if (held + Block > Values.Length)
+                {
+                    int drop = Math.Min(Math.Max(0, keepFrom - First), held);
+                    Array.Copy(Values, drop, Values, 0, held - drop);
+                    First += drop; held -= drop;
+                }
+                int count = Math.Min(Math.Min(Block, Values.Length - held), x.Length - Produced);
+                source.Fill(x, Values.AsSpan(held, count));
+            }
+        }
+
+        public void Dispose() => Scratch.Return(Values);
     }
 
     private static int[] PanTompkins(ReadOnlySpan<double> cleaned, SampleRate rate)
