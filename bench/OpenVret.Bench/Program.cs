@@ -4,7 +4,7 @@ using OpenVret.Signals.Ecg;
 using OpenVret.Signals.Eda;
 using OpenVret.Signals.Readers;
 
-// CLI bench: NeuroKit2 reference times (../shared/oracle/TIMINGS.md) vs ours on the same files, median of 5 runs.
+// CLI bench: NeuroKit2 reference times (../shared/oracle/TIMINGS.md) vs ours on the same files, median of 9 runs after warm-up.
 // Usage: dotnet run -c Release --project bench/OpenVret.Bench [-- ORACLE_DIR] [--memory | --streaming | --generator | --estimator MODEL_DIR | --dialogue]
 if (args.Contains("--dialogue")) { DialogueBench.Run(); return 0; }
 if (args.Contains("--estimator"))
@@ -49,13 +49,14 @@ if (args.Contains("--memory"))
 var eda = CsvSignalReader.Read(edaPath, new SampleRate(4)).Samples;
 var fs = new SampleRate(500);
 
-double Median(Action a, int runs = 5)
+double Median(Action a, int runs = 9)
 {
     // Warm-up to the steady state NeuroKit's figures describe (its median of 3 runs is of compiled numpy):
-    // .NET's tiered JIT promotes a method to optimised code after 30 calls plus a background compile, so a
-    // single warm-up call would time mostly unoptimised code (measured: 83 ms vs 67 ms for the full pipeline).
+    // .NET's tiered JIT moves a method to instrumented code after 30 calls and to optimised code after 30
+    // more, each time through a background compile, so a single warm-up call would time mostly unoptimised
+    // code (measured: 83 ms vs 67 ms for the full pipeline before this session's optimisations).
     var warm = Stopwatch.StartNew();
-    for (int i = 0; i < 40 && warm.Elapsed.TotalSeconds < 8; i++) a();
+    for (int i = 0; i < 100 && warm.Elapsed.TotalSeconds < 10; i++) a();
     Thread.Sleep(500); // let the background compiler finish
     var t = new List<double>();
     for (int i = 0; i < runs; i++) { var sw = Stopwatch.StartNew(); a(); t.Add(sw.Elapsed.TotalSeconds); }
