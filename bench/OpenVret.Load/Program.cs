@@ -106,6 +106,7 @@ try
 
     var cpuStart = server.TotalProcessorTime + extraNodes.Aggregate(TimeSpan.Zero, (t, p) => t + p.TotalProcessorTime);
     var wall = Stopwatch.StartNew();
+    var clientCpuStart = Process.GetCurrentProcess().TotalProcessorTime;
     await http.GetAsync("/api/stats?reset=true");
     var cts = new CancellationTokenSource();
     var runs = devices.Select(d => d.RunAsync(opts.Seconds, cts.Token)).ToList();
@@ -130,6 +131,7 @@ try
     }
     await Task.WhenAll(runs);
     var elapsed = wall.Elapsed;
+    var clientCpu = Process.GetCurrentProcess().TotalProcessorTime - clientCpuStart;
     serverCpu += server.TotalProcessorTime + extraNodes.Aggregate(TimeSpan.Zero, (t, p) => t + p.TotalProcessorTime) - cpuStart;
     var stats = await http.GetFromJsonAsync<JsonElement>("/api/stats");
 
@@ -149,6 +151,7 @@ try
     Console.WriteLine($"server processing latency (arrival -> proposal) p50 {stats.GetProperty("latencyP50Ms").GetDouble():0.00} ms, p99 {stats.GetProperty("latencyP99Ms").GetDouble():0.00} ms, max {stats.GetProperty("latencyMaxMs").GetDouble():0.0} ms (last {stats.GetProperty("latencyWindow").GetInt32()} batches)");
     if (opts.Nodes > 0) Console.WriteLine($"cluster mode: {opts.Nodes} node(s); CPU summed over the nodes; processing latency from node 1");
     Console.WriteLine($"server CPU {serverCpu.TotalSeconds:0.0} s over {elapsed.TotalSeconds:0.0} s = {serverCpu.TotalSeconds / elapsed.TotalSeconds * 100:0}% of one core; {serverCpu.TotalMilliseconds / elapsed.TotalSeconds / opts.Sessions:0.00} ms CPU per session-second; store commits {stats.GetProperty("storeCommits").GetInt64():N0}");
+    Console.WriteLine($"load generator CPU (same machine) {clientCpu.TotalSeconds:0.0} s = {clientCpu.TotalSeconds / elapsed.TotalSeconds * 100:0}% of one core; {clientCpu.TotalMilliseconds / elapsed.TotalSeconds / opts.Sessions:0.00} ms per session-second");
     if (restartReport is not null) Console.WriteLine(restartReport);
     cts.Cancel();
     foreach (var d in devices) await d.DisposeAsync();

@@ -35,11 +35,6 @@ public sealed class ServerOptions
     /// <summary>Print a one-line summary of each live session to the log every this many seconds (0 = never).</summary>
     public double LiveLogSeconds { get; set; } = 10;
     /// <summary>
-    /// OpenAI-compatible chat endpoint for LLM-driven virtual humans, ending in /v1 (a local llama.cpp or Ollama
-    /// server, or a hosted one). Empty: agents are scripted only. The key comes from configuration
-    /// (OpenVret__LlmApiKey), never from code.
-    /// </summary>
-    /// <summary>
     /// "single" (default): one process, sessions in memory, SQLite or PostgreSQL. "cluster": the process is one
     /// node of an Orleans cluster whose membership and store are the PostgreSQL database in PostgresConnection;
     /// sessions are grains and devices and consoles may connect to any node (docs/cluster.md).
@@ -51,6 +46,11 @@ public sealed class ServerOptions
     public int GatewayPort { get; set; } = 30000;
     public string AdvertisedAddress { get; set; } = "127.0.0.1";
     public bool IsCluster => string.Equals(Hosting, "cluster", StringComparison.OrdinalIgnoreCase);
+    /// <summary>
+    /// OpenAI-compatible chat endpoint for LLM-driven virtual humans, ending in /v1 (a local llama.cpp or Ollama
+    /// server, or a hosted one). Empty: agents are scripted only. The key comes from configuration
+    /// (OpenVret__LlmApiKey), never from code.
+    /// </summary>
     public string? LlmEndpoint { get; set; }
     /// <summary>Key (at least 16 characters, from configuration: OpenVret__ExportPseudonymKey) for the patient ids of pooled multi-site exports.</summary>
     public string? ExportPseudonymKey { get; set; }
@@ -58,4 +58,12 @@ public sealed class ServerOptions
     public string? LlmApiKey { get; set; }
     /// <summary>A model reply slower than this is dropped and the script answers instead.</summary>
     public double LlmTimeoutSeconds { get; set; } = 6;
+    /// <summary>
+    /// Group commit: at least this many milliseconds between the starts of two store commits. Everything that
+    /// arrives meanwhile is committed (and acknowledged) together, so a busy server makes fewer, larger
+    /// commits (fewer syncs, each page written once); an idle one commits at once. 0 = commit as soon as possible.
+    /// </summary>
+    public double StoreCommitIntervalMs { get; set; } = 10;
+    /// <summary>SQLite page cache per connection (MiB). The sample index outgrows SQLite's 2 MiB default within minutes of a busy clinic.</summary>
+    public int SqliteCacheMiB { get; set; } = 64;
 }

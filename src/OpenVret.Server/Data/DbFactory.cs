@@ -29,7 +29,7 @@ public sealed class DbFactory
             Directory.CreateDirectory(options.DataFolder);
             var path = Path.GetFullPath(Path.Combine(options.DataFolder, "openvret.db"));
             var cs = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true, DefaultTimeout = 30 }.ToString();
-            _sqlite = new DbContextOptionsBuilder<SqliteSessionDb>().UseSqlite(cs).Options;
+            _sqlite = new DbContextOptionsBuilder<SqliteSessionDb>().UseSqlite(cs).AddInterceptors(new SqliteCacheSize(options.SqliteCacheMiB)).Options;
             Description = $"SQLite {path}";
         }
     }
@@ -46,5 +46,25 @@ public sealed class DbFactory
             // commit is synced to disk, durable on power loss too; group commit keeps that affordable.
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
         }
+    }
+}
+
+/// <summary>Sets SQLite's page cache on every connection EF Core opens (the pragma is per connection).</summary>
+internal sealed class SqliteCacheSize(int mebibytes) : Microsoft.EntityFrameworkCore.Diagnostics.DbConnectionInterceptor
+{
+    private readonly string _pragma = $"PRAGMA cache_size=-{Math.Max(2, mebibytes) * 1024};";
+
+    public override void ConnectionOpened(System.Data.Common.DbConnection connection, Microsoft.EntityFrameworkCore.Diagnostics.ConnectionEndEventData eventData)
+    {
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = _pragma;
+        cmd.ExecuteNonQuery();
+    }
+
+    public override async Task ConnectionOpenedAsync(System.Data.Common.DbConnection connection, Microsoft.EntityFrameworkCore.Diagnostics.ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = _pragma;
+        await cmd.ExecuteNonQueryAsync(cancellationToken);
     }
 }

@@ -37,9 +37,12 @@ public sealed class StoreWriter : IAsyncDisposable
     public long ItemsWritten { get; private set; }
     public int Queued => _queue.Reader.CanCount ? _queue.Reader.Count : -1;
 
-    public StoreWriter(DbFactory db, TimeProvider clock, ILogger<StoreWriter> log)
+    private readonly TimeSpan _commitInterval;
+
+    /// <param name="commitInterval">Least time between the starts of two commits (group commit); zero commits as soon as possible.</param>
+    public StoreWriter(DbFactory db, TimeProvider clock, ILogger<StoreWriter> log, TimeSpan commitInterval = default)
     {
-        _db = db; _clock = clock; _log = log;
+        _db = db; _clock = clock; _log = log; _commitInterval = commitInterval;
         using (var ctx = db.Create())
         {
             var last = ctx.Audit.AsNoTracking().OrderByDescending(a => a.Sequence).FirstOrDefault();
@@ -67,8 +70,13 @@ public sealed class StoreWriter : IAsyncDisposable
     private async Task Loop()
     {
         var batch = new List<Item>(MaxBatch);
+        long lastCommit = 0;
         while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
+            // Pace commits: what arrives within the interval joins this commit instead of forcing its own.
+            var since = lastCommit == 0 ? TimeSpan.MaxValue : Stopwatch.GetElapsedTime(lastCommit);
+            if (since < _commitInterval) await Task.Delay(_commitInterval - since).ConfigureAwait(false);
+            lastCommit = Stopwatch.GetTimestamp();
             batch.Clear();
             while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var item)) batch.Add(item);
             try
