@@ -147,42 +147,72 @@ public sealed class StoreWriter : IAsyncDisposable
     }
 
     /// <summary>
-    /// Sample chunks are the hot path (tens of thousands per second): inserted with one prepared command on the
+    /// Sample chunks are the hot path (tens of thousands per second): inserted with prepared commands on the
     /// context's connection and transaction rather than through change tracking. The SQL is the same for SQLite
-    /// and PostgreSQL (quoted identifiers, positional parameters named by the provider).
+    /// and PostgreSQL (quoted identifiers, positional parameters named by the provider). Where the provider
+    /// batches commands (Npgsql), up to <see cref="InsertBatch"/> inserts travel in one round trip; SQLite runs
+    /// in-process and executes them one by one.
     /// </summary>
     private static async Task InsertChunks(SessionDb db, IEnumerable<SampleChunk> chunks)
     {
-        System.Data.Common.DbCommand? cmd = null;
+        const string sql = "INSERT INTO \"SampleChunks\" (\"SessionId\", \"DeviceId\", \"Channel\", \"Sequence\", \"DeviceTime\", \"SessionTime\", \"RateHz\", \"Count\", \"Data\", \"Late\") " +
+            "VALUES (@s, @d, @c, @q, @dt, @st, @r, @n, @x, @l)";
+        var conn = db.Database.GetDbConnection();
+        var tx = db.Database.CurrentTransaction!.GetDbTransaction();
+        if (conn.CanCreateBatch)
+        {
+            foreach (var group in chunks.Chunk(InsertBatch))
+            {
+                await using var batch = conn.CreateBatch();
+                batch.Transaction = tx;
+                foreach (var c in group)
+                {
+                    var cmd = batch.CreateBatchCommand();
+                    cmd.CommandText = sql;
+                    Bind(cmd.Parameters, cmd.CreateParameter, c);
+                    batch.BatchCommands.Add(cmd);
+                }
+                await batch.ExecuteNonQueryAsync().ConfigureAwait(false);
+            }
+            return;
+        }
+        System.Data.Common.DbCommand? one = null;
         try
         {
             foreach (var c in chunks)
             {
-                if (cmd is null)
+                if (one is null)
                 {
-                    var conn = db.Database.GetDbConnection();
-                    cmd = conn.CreateCommand();
-                    cmd.Transaction = db.Database.CurrentTransaction!.GetDbTransaction();
-                    cmd.CommandText = "INSERT INTO \"SampleChunks\" (\"SessionId\", \"DeviceId\", \"Channel\", \"Sequence\", \"DeviceTime\", \"SessionTime\", \"RateHz\", \"Count\", \"Data\", \"Late\") " +
-                        "VALUES (@s, @d, @c, @q, @dt, @st, @r, @n, @x, @l)";
-                    foreach (var name in new[] { "@s", "@d", "@c", "@q", "@dt", "@st", "@r", "@n", "@x", "@l" })
-                    {
-                        var p = cmd.CreateParameter();
-                        p.ParameterName = name;
-                        cmd.Parameters.Add(p);
-                    }
+                    one = conn.CreateCommand();
+                    one.Transaction = tx;
+                    one.CommandText = sql;
+                    Bind(one.Parameters, one.CreateParameter, c);
                 }
-                var ps = cmd.Parameters;
-                ps[0].Value = c.SessionId; ps[1].Value = c.DeviceId; ps[2].Value = c.Channel; ps[3].Value = c.Sequence;
-                ps[4].Value = c.DeviceTime; ps[5].Value = c.SessionTime; ps[6].Value = c.RateHz; ps[7].Value = c.Count;
-                ps[8].Value = c.Data; ps[9].Value = c.Late;
-                await cmd.ExecuteNonQueryAsync().ConfigureAwait(false);
+                else SetValues(one.Parameters, c);
+                await one.ExecuteNonQueryAsync().ConfigureAwait(false);
             }
         }
         finally
         {
-            if (cmd is not null) await cmd.DisposeAsync().ConfigureAwait(false);
+            if (one is not null) await one.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Inserts per round trip where the provider batches commands.</summary>
+    public const int InsertBatch = 500;
+
+    private static readonly string[] ParameterNames = { "@s", "@d", "@c", "@q", "@dt", "@st", "@r", "@n", "@x", "@l" };
+
+    private static void Bind(System.Data.Common.DbParameterCollection ps, Func<System.Data.Common.DbParameter> create, SampleChunk c)
+    {
+        foreach (var name in ParameterNames) { var p = create(); p.ParameterName = name; ps.Add(p); }
+        SetValues(ps, c);
+    }
+
+    private static void SetValues(System.Data.Common.DbParameterCollection ps, SampleChunk c)
+    {
+        ps[0].Value = c.SessionId; ps[1].Value = c.DeviceId; ps[2].Value = c.Channel; ps[3].Value = c.Sequence; ps[4].Value = c.DeviceTime;
+        ps[5].Value = c.SessionTime; ps[6].Value = c.RateHz; ps[7].Value = c.Count; ps[8].Value = c.Data; ps[9].Value = c.Late;
     }
 
     public async ValueTask DisposeAsync()
