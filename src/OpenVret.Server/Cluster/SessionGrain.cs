@@ -24,8 +24,9 @@ public interface ISessionGrain : IGrainWithStringKey
     Task<OpenVret.Dialogue.Memory.SessionDigest> End(string actor);
     Task<double> Now();
     Task<HelloAck> Hello(string deviceId, DeviceHello hello);
-    Task<BatchAck[]> Samples(string deviceId, SampleBatch[] batches);
-    Task<EventAck> Event(string deviceId, ClientEvent e);
+    // [Immutable]: the caller never touches a batch after sending it, so Orleans passes it on without a deep copy.
+    Task<BatchAck[]> Samples(string deviceId, [Immutable] SampleBatch[] batches);
+    Task<EventAck> Event(string deviceId, [Immutable] ClientEvent e);
     Task DeviceDisconnected(string deviceId);
     Task<LiveView> View();
     Task<WatchSnapshot> Snapshot();
@@ -54,7 +55,7 @@ public interface ISessionObserver : IGrainObserver
     void Notice(string deviceId, DeviceNotice notice);
     void Engine(string sessionId, EngineEvent e);
     void AlertRaised(string sessionId, Alert alert);
-    void Live(string sessionId, LiveView view);
+    void Live(string sessionId, [Immutable] LiveView view);
     void Transcript(string sessionId, TranscriptItem line);
 }
 
