@@ -18,7 +18,7 @@ using OpenVret.Simulation;
 // latency (includes the durable commit), the server's processing latency (arrival -> features, estimate, engine,
 // proposals), and the server process's CPU. --restart kills the server (SIGKILL) mid-run and starts it again.
 //
-//   dotnet run -c Release --project bench/OpenVret.Load -- --sessions 200 --seconds 60 [--restart] [--protocol json|msgpack] [--postgres CONN [--nodes N]]
+//   dotnet run -c Release --project bench/OpenVret.Load -- --sessions 200 --seconds 60 [--restart] [--protocol json|msgpack] [--postgres CONN [--nodes N]] [--connect-wave N]
 
 var opts = Options.Parse(args);
 var root = Repo.Root();
@@ -100,8 +100,8 @@ try
         var pairing = (await pr.Content.ReadFromJsonAsync<PairingResult>(json))!;
         devices.Add(new Device(sid, pairing.DeviceToken, templates[i % templates.Length], i * 0.37 % 1.0, nodeUrls[i % nodeUrls.Length], opts.MessagePack));
     }
-    // Connect in waves: a storm of simultaneous first connections exhausts PostgreSQL's connection pool (100).
-    foreach (var wave in devices.Chunk(25)) await Task.WhenAll(wave.Select(d => d.ConnectAsync()));
+    // All devices connect at once by default (a storm the server must queue, not refuse); --connect-wave N connects N at a time.
+    foreach (var wave in devices.Chunk(opts.ConnectWave > 0 ? opts.ConnectWave : devices.Count)) await Task.WhenAll(wave.Select(d => d.ConnectAsync()));
     Console.WriteLine($"{devices.Count} sessions ready in {setupWatch.Elapsed.TotalSeconds:0.0} s; streaming {opts.Seconds} s in real time ({(opts.MessagePack ? "MessagePack" : "JSON")})");
 
     var cpuStart = server.TotalProcessorTime + extraNodes.Aggregate(TimeSpan.Zero, (t, p) => t + p.TotalProcessorTime);
@@ -165,14 +165,14 @@ finally
     try { Directory.Delete(data, true); } catch (IOException) { }
 }
 
-sealed record Options(int Sessions, int Seconds, bool Restart, bool MessagePack, int Port, string? Postgres, bool Verbose, int Nodes)
+sealed record Options(int Sessions, int Seconds, bool Restart, bool MessagePack, int Port, string? Postgres, bool Verbose, int Nodes, int ConnectWave)
 {
     public static Options Parse(string[] a)
     {
         string? Get(string name) { int i = Array.IndexOf(a, name); return i >= 0 && i + 1 < a.Length ? a[i + 1] : null; }
         return new Options(int.Parse(Get("--sessions") ?? "100", CultureInfo.InvariantCulture), int.Parse(Get("--seconds") ?? "60", CultureInfo.InvariantCulture),
             a.Contains("--restart"), (Get("--protocol") ?? "msgpack") == "msgpack", int.Parse(Get("--port") ?? "5099", CultureInfo.InvariantCulture), Get("--postgres"), a.Contains("--verbose"),
-            int.Parse(Get("--nodes") ?? "0", CultureInfo.InvariantCulture));
+            int.Parse(Get("--nodes") ?? "0", CultureInfo.InvariantCulture), int.Parse(Get("--connect-wave") ?? "0", CultureInfo.InvariantCulture));
     }
 }
 

@@ -64,6 +64,11 @@ public sealed class ServerOptions
     /// commits (fewer syncs, each page written once); an idle one commits at once. 0 = commit as soon as possible.
     /// </summary>
     public double StoreCommitIntervalMs { get; set; } = 10;
+    /// <summary>
+    /// PostgreSQL connections per node unless the connection string sets "Maximum Pool Size". Requests beyond it
+    /// wait for a free connection. Keep nodes x this below the server's max_connections (100 by default).
+    /// </summary>
+    public int PostgresMaxPoolSize { get; set; } = 30;
     /// <summary>SQLite page cache per connection (MiB). The sample index outgrows SQLite's 2 MiB default within minutes of a busy clinic.</summary>
     public int SqliteCacheMiB { get; set; } = 64;
 }

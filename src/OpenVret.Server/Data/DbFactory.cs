@@ -19,8 +19,13 @@ public sealed class DbFactory
         if (!string.IsNullOrWhiteSpace(options.PostgresConnection))
         {
             Provider = StoreProvider.Postgres;
-            _postgres = new DbContextOptionsBuilder<PostgresSessionDb>().UseNpgsql(options.PostgresConnection).Options;
             var b = new Npgsql.NpgsqlConnectionStringBuilder(options.PostgresConnection);
+            // Npgsql's default pool (100) equals PostgreSQL's default max_connections: a storm of device
+            // connections then gets "53300: remaining connection slots are reserved" and 500s. A smaller pool makes
+            // requests wait for a connection instead (nodes x pool must stay below max_connections).
+            if (!System.Text.RegularExpressions.Regex.IsMatch(options.PostgresConnection, @"max(imum)?\s*pool\s*size", System.Text.RegularExpressions.RegexOptions.IgnoreCase))
+                b.MaxPoolSize = Math.Max(2, options.PostgresMaxPoolSize);
+            _postgres = new DbContextOptionsBuilder<PostgresSessionDb>().UseNpgsql(b.ConnectionString).Options;
             Description = $"PostgreSQL {b.Host}:{b.Port}/{b.Database}";
         }
         else
