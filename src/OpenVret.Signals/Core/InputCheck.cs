@@ -53,7 +53,6 @@ public static class InputCheck
     /// <summary>Fraction of samples sitting at the signal's extreme values (clipping/saturation).</summary>
     public static double ClippedFraction(ReadOnlySpan<double> x)
     {
-        if (x.Length < 3) return 0;
         var (min, max) = Range(x);
         return ClippedFraction(x, min, max);
     }

@@ -13,6 +13,8 @@ public sealed class SosFilter
 {
     // Row-major [section][b0,b1,b2,a1,a2] (a0 normalised to 1).
     private readonly double[] _c;
+    /// <summary>The coefficients as stored, for the lane-parallel runner.</summary>
+    internal double[] Packed => _c;
     public int Sections { get; }
 
     private SosFilter(double[] coefficients)
@@ -157,9 +159,15 @@ public sealed class SosFilter
     /// <summary>Runs the cascade in place over <paramref name="y"/> with state <paramref name="z"/>.</summary>
     internal void Run(Span<double> y, Span<double> z)
     {
+        if (y.Length >= LaneParallel.MinimumLength && LaneParallel.Supported) LaneParallel.Run(this, y, z, backward: false);
+        else RunSequential(y, z);
+    }
+
+    /// <summary>The per-sample cascade (any length).</summary>
+    internal void RunSequential(Span<double> y, Span<double> z)
+    {
         var c = _c;
         int sections = Sections;
-        if (y.Length >= LaneParallel.MinimumLength && LaneParallel.Supported) { LaneParallel.Run(c, sections, y, z, backward: false); return; }
         if (sections == 1) { RunOne(y, z, c, 0); return; }
         // Interleave sections per sample so the CPU overlaps their dependency chains.
         if (sections == 2) { RunTwo(y, z, c); return; }
@@ -170,8 +178,14 @@ public sealed class SosFilter
     /// <summary>As <see cref="Run"/>, but consuming and writing <paramref name="y"/> from its last element to its first.</summary>
     internal void RunBackward(Span<double> y, Span<double> z)
     {
+        if (y.Length >= LaneParallel.MinimumLength && LaneParallel.Supported) LaneParallel.Run(this, y, z, backward: true);
+        else RunBackwardSequential(y, z);
+    }
+
+    /// <summary>The per-sample cascade, last element first (any length).</summary>
+    internal void RunBackwardSequential(Span<double> y, Span<double> z)
+    {
         var c = _c;
-        if (y.Length >= LaneParallel.MinimumLength && LaneParallel.Supported) { LaneParallel.Run(c, Sections, y, z, backward: true); return; }
         if (Sections == 3) { RunThreeBackward(y, z, c); return; }
         for (int s = 0; s < Sections; s++)
         {
@@ -321,9 +335,15 @@ internal static class LaneParallel
     private const int Lanes = 4, MaxSections = 8;
     public static bool Supported => Vector256.IsHardwareAccelerated;
 
-    public static void Run(double[] c, int sections, Span<double> y, Span<double> z, bool backward)
+    public static void Run(SosFilter filter, Span<double> y, Span<double> z, bool backward)
     {
-        if (sections > MaxSections) { Sequential(c, sections, y, z, backward, 0, y.Length); return; }
+        var c = filter.Packed;
+        int sections = filter.Sections;
+        if (sections > MaxSections)
+        {
+            if (backward) filter.RunBackwardSequential(y, z); else filter.RunSequential(y, z);
+            return;
+        }
         int n = y.Length, block = n / Lanes, dir = backward ? -1 : 1;
         // Logical position p (0 = first sample in the filtering direction) lives at y[origin + dir * p].
         int origin = backward ? n - 1 : 0;
@@ -344,8 +364,9 @@ internal static class LaneParallel
             for (int s = 0; s < 2 * sections; s++) zv[s] = zv[s].WithElement(k, zv[s].GetElement(k) + (alive ? state[s] : 0));
         }
         for (int s = 0; s < 2 * sections; s++) z[s] = zv[s].GetElement(Lanes - 1);
-        // The few samples after the last whole block.
-        Sequential(c, sections, y, z, backward, Lanes * block, n - Lanes * block);
+        // The few samples after the last whole block (at the start of y when filtering backward).
+        int rest = n - Lanes * block;
+        if (backward) filter.RunBackwardSequential(y[..rest], z); else filter.RunSequential(y[(Lanes * block)..], z);
     }
 
     private static void Three(double[] c, Span<double> y, Span<Vector256<double>> zv, int block, int origin, int dir)
@@ -415,24 +436,5 @@ internal static class LaneParallel
             }
         }
         return true;
-    }
-
-    /// <summary>The plain per-sample cascade over logical positions [from, from + count).</summary>
-    private static void Sequential(double[] c, int sections, Span<double> y, Span<double> z, bool backward, int from, int count)
-    {
-        int n = y.Length;
-        for (int j = from; j < from + count; j++)
-        {
-            int i = backward ? n - 1 - j : j;
-            double x = y[i];
-            for (int s = 0; s < sections; s++)
-            {
-                double o = c[5 * s] * x + z[2 * s];
-                z[2 * s] = c[5 * s + 1] * x - c[5 * s + 3] * o + z[2 * s + 1];
-                z[2 * s + 1] = c[5 * s + 2] * x - c[5 * s + 4] * o;
-                x = o;
-            }
-            y[i] = x;
-        }
     }
 }
