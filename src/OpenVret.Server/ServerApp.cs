@@ -30,7 +30,7 @@ public static class ServerApp
         s.AddSingleton(TimeProvider.System);
         s.AddSingleton<DbFactory>();
         s.AddSingleton(sp => new StoreWriter(sp.GetRequiredService<DbFactory>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<StoreWriter>>(),
-            TimeSpan.FromMilliseconds(Math.Max(0, sp.GetRequiredService<ServerOptions>().StoreCommitIntervalMs))));
+            TimeSpan.FromMilliseconds(sp.GetRequiredService<ServerOptions>().StoreCommitIntervalMs)));
         s.AddSingleton<ServerMetrics>();
         s.AddSingleton<ISessionSink, SignalRSink>();
         s.AddSingleton<SessionHost>();

@@ -71,4 +71,15 @@ public sealed class ServerOptions
     public int PostgresMaxPoolSize { get; set; } = 30;
     /// <summary>SQLite page cache per connection (MiB). The sample index outgrows SQLite's 2 MiB default within minutes of a busy clinic.</summary>
     public int SqliteCacheMiB { get; set; } = 64;
+
+    /// <summary>Rejects store settings no deployment means, naming the option and the value given.</summary>
+    public void ValidateStore()
+    {
+        if (!double.IsFinite(StoreCommitIntervalMs) || StoreCommitIntervalMs < 0 || StoreCommitIntervalMs > 1000)
+            throw new InvalidOperationException($"OpenVret:StoreCommitIntervalMs = {StoreCommitIntervalMs}: use 0 to 1000 ms (acks wait for the commit)");
+        if (PostgresMaxPoolSize < 2)
+            throw new InvalidOperationException($"OpenVret:PostgresMaxPoolSize = {PostgresMaxPoolSize}: use at least 2 connections per node");
+        if (SqliteCacheMiB < 2)
+            throw new InvalidOperationException($"OpenVret:SqliteCacheMiB = {SqliteCacheMiB}: use at least 2 MiB");
+    }
 }

@@ -50,4 +50,22 @@ public class StoreWriterTests
         }
         finally { await writer.DisposeAsync(); Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools(); Directory.Delete(folder, true); }
     }
+
+    [Theory]
+    [InlineData("StoreCommitIntervalMs", -5)]
+    [InlineData("StoreCommitIntervalMs", double.NaN)]
+    [InlineData("PostgresMaxPoolSize", 0)]
+    [InlineData("SqliteCacheMiB", 1)]
+    public void A_store_setting_no_deployment_means_is_refused_naming_it(string option, double value)
+    {
+        var o = new ServerOptions { DataFolder = Path.GetTempPath() };
+        switch (option)
+        {
+            case "StoreCommitIntervalMs": o.StoreCommitIntervalMs = value; break;
+            case "PostgresMaxPoolSize": o.PostgresMaxPoolSize = (int)value; break;
+            default: o.SqliteCacheMiB = (int)value; break;
+        }
+        var e = Assert.Throws<InvalidOperationException>(() => new DbFactory(o));
+        Assert.Contains($"OpenVret:{option} = {value.ToString(System.Globalization.CultureInfo.InvariantCulture)}", e.Message);
+    }
 }

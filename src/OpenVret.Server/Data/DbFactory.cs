@@ -16,6 +16,7 @@ public sealed class DbFactory
 
     public DbFactory(ServerOptions options)
     {
+        options.ValidateStore();
         if (!string.IsNullOrWhiteSpace(options.PostgresConnection))
         {
             Provider = StoreProvider.Postgres;
@@ -24,7 +25,7 @@ public sealed class DbFactory
             // connections then gets "53300: remaining connection slots are reserved" and 500s. A smaller pool makes
             // requests wait for a connection instead (nodes x pool must stay below max_connections).
             if (!System.Text.RegularExpressions.Regex.IsMatch(options.PostgresConnection, @"max(imum)?\s*pool\s*size", System.Text.RegularExpressions.RegexOptions.IgnoreCase))
-                b.MaxPoolSize = Math.Max(2, options.PostgresMaxPoolSize);
+                b.MaxPoolSize = options.PostgresMaxPoolSize;
             _postgres = new DbContextOptionsBuilder<PostgresSessionDb>().UseNpgsql(b.ConnectionString).Options;
             Description = $"PostgreSQL {b.Host}:{b.Port}/{b.Database}";
         }
@@ -57,7 +58,7 @@ public sealed class DbFactory
 /// <summary>Sets SQLite's page cache on every connection EF Core opens (the pragma is per connection).</summary>
 internal sealed class SqliteCacheSize(int mebibytes) : Microsoft.EntityFrameworkCore.Diagnostics.DbConnectionInterceptor
 {
-    private readonly string _pragma = $"PRAGMA cache_size=-{Math.Max(2, mebibytes) * 1024};";
+    private readonly string _pragma = $"PRAGMA cache_size=-{mebibytes * 1024};";
 
     public override void ConnectionOpened(System.Data.Common.DbConnection connection, Microsoft.EntityFrameworkCore.Diagnostics.ConnectionEndEventData eventData)
     {
