@@ -330,7 +330,7 @@ static class Store
     {
         using var c = Open(dataFolder, postgres);
         using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT COALESCE(SUM(\"Count\"), 0) FROM \"SampleChunks\"";
+        cmd.CommandText = "SELECT COALESCE(SUM(\"Count\"), 0) FROM \"SampleBlocks\"";
         return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 
@@ -343,12 +343,13 @@ static class Store
             _cache = new();
             using var c = Open(dataFolder, postgres);
             using var cmd = c.CreateCommand();
-            cmd.CommandText = "SELECT \"SessionId\", \"Channel\", \"Sequence\" FROM \"SampleChunks\"";
+            cmd.CommandText = "SELECT \"Id\", \"SessionId\", \"DeviceId\", \"Data\" FROM \"SampleBlocks\"";
             using var r = cmd.ExecuteReader();
             while (r.Read())
             {
-                if (!_cache.TryGetValue(r.GetString(0), out var set)) _cache[r.GetString(0)] = set = new();
-                set.Add((r.GetString(1), r.GetInt64(2)));
+                var block = new OpenVret.Server.Data.SampleBlock { Id = r.GetInt64(0), SessionId = r.GetString(1), DeviceId = r.GetString(2), Data = (byte[])r.GetValue(3) };
+                if (!_cache.TryGetValue(block.SessionId, out var set)) _cache[block.SessionId] = set = new();
+                foreach (var (channel, sequence, _) in OpenVret.Server.Data.SampleBlockCodec.Heads(block)) set.Add((channel, sequence));
             }
         }
         return _cache.TryGetValue(sessionId, out var s) ? s : new();

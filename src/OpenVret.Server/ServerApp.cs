@@ -106,7 +106,9 @@ public static class ServerApp
         });
 
         var app = builder.Build();
-        app.Services.GetRequiredService<DbFactory>().MigrateAsync().GetAwaiter().GetResult();
+        long movedChunks = app.Services.GetRequiredService<DbFactory>().MigrateAsync().GetAwaiter().GetResult();
+        if (movedChunks > 0)
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("OpenVret.Store").LogInformation("moved {Count} per-channel sample rows of an older store into sample blocks", movedChunks);
         BootstrapAdmin(app.Services.GetRequiredService<DbFactory>(), options, app.Services.GetRequiredService<TimeProvider>());
 
         app.UseExceptionHandler();

@@ -54,7 +54,7 @@ public class ClientSdkTests
         Assert.Equal(0, client.PendingBatches);
 
         await using var db = s.Services.GetRequiredService<DbFactory>().Create();
-        long stored = await db.SampleChunks.Where(c => c.SessionId == session.SessionId).SumAsync(c => (long)c.Count);
+        long stored = await Stored.SampleCountAsync(db, session.SessionId);
         Assert.Equal(enqueued, stored);
         Assert.Equal(enqueued, client.AcknowledgedSamples);
         Assert.True(await db.Entries.AnyAsync(e => e.SessionId == session.SessionId && e.Kind == EntryKind.Rating && e.Name == "Suds"));
@@ -84,7 +84,7 @@ public class ClientSdkTests
             Assert.Equal(0, await OpenVret.Cli.DeviceReplayCommand.RunAsync(s.BaseUrl, session.Code, edf, null, 10, output, CancellationToken.None));
             Assert.Contains("done", output.ToString());
             await using var db = s.Services.GetRequiredService<DbFactory>().Create();
-            long stored = await db.SampleChunks.Where(x => x.SessionId == session.SessionId).SumAsync(x => (long)x.Count);
+            long stored = await Stored.SampleCountAsync(db, session.SessionId);
             Assert.Equal(5 * 250 + 5 * 4, stored);
             Assert.Equal(2, OpenVret.Cli.DeviceReplayCommand.RunAsync(s.BaseUrl, "BADCODE2", edf, null, 10, TextWriter.Null, CancellationToken.None).Result);
         }

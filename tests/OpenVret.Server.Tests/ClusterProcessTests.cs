@@ -169,7 +169,7 @@ public sealed class ClusterProcessTests(ITestOutputHelper output)
 
             var options = new ServerOptions { PostgresConnection = postgres, DataFolder = folder };
             await using var ctx = new DbFactory(options).Create();
-            Assert.Equal(acked, await ctx.SampleChunks.CountAsync(c => c.SessionId == sessionId));
+            Assert.Equal(acked, await Stored.ChunkCountAsync(ctx, sessionId));
             Assert.True(await ctx.ClusterMembers.CountAsync() >= 3);
             await device.DisposeAsync();
             await console.DisposeAsync();

@@ -117,7 +117,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
     private static async Task<int> Chunks(string session)
     {
         await using var ctx = ClusterTestStore.Db.Create();
-        return await ctx.SampleChunks.CountAsync(c => c.SessionId == session);
+        return await Stored.ChunkCountAsync(ctx, session);
     }
 
     [Fact]

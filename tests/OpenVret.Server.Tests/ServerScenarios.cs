@@ -21,7 +21,7 @@ public static class ServerScenarios
     private static async Task<int> ChunkCount(TestServer s, string sessionId)
     {
         await using var db = s.Services.GetRequiredService<DbFactory>().Create();
-        return await db.SampleChunks.CountAsync(c => c.SessionId == sessionId);
+        return await Stored.ChunkCountAsync(db, sessionId);
     }
 
     public static async Task Authentication_roles_and_lockout(TestServer s)
@@ -298,7 +298,7 @@ public static class ReplayScenarios
                 .Select(e => (T: e.GetProperty("sessionTime").GetDouble(), P: e.GetProperty("payload").GetProperty("probability").GetDouble())).ToList();
             Assert.True(arousal.Where(a => a.T > 150).Average(a => a.P) > arousal.Where(a => a.T < 85).Average(a => a.P));
             await using var db = s.Services.GetRequiredService<DbFactory>().Create();
-            long stored = await db.SampleChunks.Where(x => x.SessionId == session.SessionId).SumAsync(x => (long)x.Count);
+            long stored = await Stored.SampleCountAsync(db, session.SessionId);
             Assert.Equal(rec.Channels.Sum(ch => (long)ch.Signal.Length), stored);
             var bad = await t.Http.PostAsync($"/api/sessions/{session.SessionId}/replay",
                 new MultipartFormDataContent { { new ByteArrayContent(await File.ReadAllBytesAsync(edf)), "file", "recording.edf" } });

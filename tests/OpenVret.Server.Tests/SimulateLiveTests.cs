@@ -59,7 +59,7 @@ public class SimulateLiveTests
 
         Assert.Equal(0, await run);
         await using var db = server.Services.GetRequiredService<DbFactory>().Create();
-        long stored = await db.SampleChunks.Where(c => c.SessionId == session.SessionId).SumAsync(c => (long)c.Count);
+        long stored = await Stored.SampleCountAsync(db, session.SessionId);
         // 16 s of ECG 250 + BVP 64 + EDA 4 + TEMP 4 + ACC 32 Hz, every batch acknowledged once.
         Assert.InRange(stored, (long)(16 * 354 * 0.98), (long)(16 * 354 * 1.02));
         var ratings = await t.Http.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/sessions/{session.SessionId}/entries?kind=fault");

@@ -21,7 +21,7 @@ public static class SessionExport
     {
         var session = await db.Sessions.AsNoTracking().FirstAsync(s => s.Id == sessionId);
         var devices = await db.Devices.AsNoTracking().Where(d => d.SessionId == sessionId).ToListAsync();
-        var chunks = await db.SampleChunks.AsNoTracking().Where(c => c.SessionId == sessionId).OrderBy(c => c.Id).ToListAsync();
+        var chunks = await StoredChunksAsync(db, sessionId);
         var entries = await db.Entries.AsNoTracking().Where(e => e.SessionId == sessionId).OrderBy(e => e.Id).ToListAsync();
         var audit = await db.Audit.AsNoTracking().Where(a => a.SessionId == sessionId).OrderBy(a => a.Sequence).ToListAsync();
 
@@ -54,6 +54,21 @@ public static class SessionExport
             await Write(zip, "audit.json", JsonSerializer.Serialize(audit, new JsonSerializerOptions { WriteIndented = true }));
         }
         return ms.ToArray();
+    }
+
+    /// <summary>
+    /// Every stored batch of a session in the order it was accepted, each (device, channel, sequence) once (the first
+    /// copy wins; a second could only come from two nodes writing one session during a failover).
+    /// </summary>
+    public static async Task<List<SampleChunk>> StoredChunksAsync(SessionDb db, string sessionId)
+    {
+        var blocks = await db.SampleBlocks.AsNoTracking().Where(b => b.SessionId == sessionId).OrderBy(b => b.Id).ToListAsync();
+        var seen = new HashSet<(string, string, long)>();
+        var chunks = new List<SampleChunk>(blocks.Count * 4);
+        foreach (var block in blocks)
+            foreach (var c in SampleBlockCodec.Decode(block))
+                if (seen.Add((c.DeviceId, c.Channel, c.Sequence))) chunks.Add(c);
+        return chunks;
     }
 
     private static async Task Write(ZipArchive zip, string name, string text)

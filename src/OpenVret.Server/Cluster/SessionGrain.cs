@@ -218,11 +218,27 @@ public sealed class SessionGrain(DbFactory db, StoreWriter store, TimeProvider c
 /// <summary>What the store holds of a device (last durable sequence per channel, last event), for its hello in either hosting.</summary>
 public static class DeviceState
 {
-    public static async Task<(Dictionary<string, long> Stored, long LastEvent)> StoredAsync(DbFactory db, string sessionId, string deviceId)
+    /// <summary>
+    /// Reads the device's blocks newest first until each of <paramref name="channels"/> has shown a batch that was
+    /// not late: blocks are stored in the order the session accepted them, so that batch holds the channel's highest
+    /// durable sequence. A channel that never stored anything costs a scan of the device's blocks (headers only).
+    /// </summary>
+    public static async Task<(Dictionary<string, long> Stored, long LastEvent)> StoredAsync(DbFactory db, string sessionId, string deviceId, IEnumerable<string> channels)
     {
         await using var ctx = db.Create();
-        var stored = await ctx.SampleChunks.AsNoTracking().Where(c => c.SessionId == sessionId && c.DeviceId == deviceId)
-            .GroupBy(c => c.Channel).Select(g => new { g.Key, Max = g.Max(c => c.Sequence) }).ToDictionaryAsync(x => x.Key, x => x.Max);
+        var wanted = new HashSet<string>(channels, StringComparer.Ordinal);
+        var stored = new Dictionary<string, long>(StringComparer.Ordinal);
+        long before = long.MaxValue;
+        while (wanted.Count > 0)
+        {
+            var page = await ctx.SampleBlocks.AsNoTracking().Where(b => b.SessionId == sessionId && b.DeviceId == deviceId && b.Id < before)
+                .OrderByDescending(b => b.Id).Take(32).ToListAsync();
+            foreach (var block in page)
+                foreach (var (channel, sequence, late) in SampleBlockCodec.Heads(block))
+                    if (!late && wanted.Remove(channel)) stored[channel] = sequence;
+            if (page.Count < 32) break;
+            before = page[^1].Id;
+        }
         var lastEvent = await ctx.Devices.AsNoTracking().Where(d => d.Id == deviceId).Select(d => (long?)d.LastEventSequence).FirstOrDefaultAsync() ?? -1;
         return (stored, lastEvent);
     }

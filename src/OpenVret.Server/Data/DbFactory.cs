@@ -42,7 +42,8 @@ public sealed class DbFactory
 
     public SessionDb Create() => Provider == StoreProvider.Sqlite ? new SqliteSessionDb(_sqlite!) : new PostgresSessionDb(_postgres!);
 
-    public async Task MigrateAsync(CancellationToken ct = default)
+    /// <summary>Applies migrations, then moves any per-channel sample rows of an older store into blocks; returns how many were moved.</summary>
+    public async Task<long> MigrateAsync(CancellationToken ct = default)
     {
         await using var db = Create();
         await db.Database.MigrateAsync(ct);
@@ -52,6 +53,7 @@ public sealed class DbFactory
             // commit is synced to disk, durable on power loss too; group commit keeps that affordable.
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
         }
+        return await LegacyChunks.MoveAsync(this, ct);
     }
 }
 

@@ -78,12 +78,11 @@ public sealed class DeviceRecord
 }
 
 /// <summary>
-/// One acknowledged batch of one channel: float32 little-endian samples in one blob (compact: no row per
-/// sample). Unique per (session, device, channel, sequence), so a resend can never be stored twice.
+/// One accepted batch of one channel, in memory: float32 samples as little-endian bytes. The store keeps the
+/// batches of one device message together in a <see cref="SampleBlock"/> (see <see cref="SampleBlockCodec"/>).
 /// </summary>
 public sealed class SampleChunk
 {
-    public long Id { get; set; }
     public required string SessionId { get; set; }
     public required string DeviceId { get; set; }
     public required string Channel { get; set; }
@@ -94,7 +93,28 @@ public sealed class SampleChunk
     public double RateHz { get; set; }
     public int Count { get; set; }
     public required byte[] Data { get; set; }
+    /// <summary>Arrived after later batches of its channel (only the recording has it, not the live features).</summary>
     public bool Late { get; set; }
+}
+
+/// <summary>
+/// What one device message brought, as stored: every accepted channel batch of it in one compact blob
+/// (<see cref="SampleBlockCodec"/>), so a 100 ms message of four channels costs one row and one index entry, not
+/// four. Rows are appended in the order the session accepted the batches (the store has one writer per session
+/// and enqueues inside the session's turn), which is what lets a hello find each channel's last durable sequence
+/// from the newest rows. A resend is never accepted twice by a session; readers still keep only the first copy of
+/// a (device, channel, sequence), so even a split-brain double write during failover cannot double a sample.
+/// </summary>
+public sealed class SampleBlock
+{
+    public long Id { get; set; }
+    public required string SessionId { get; set; }
+    public required string DeviceId { get; set; }
+    /// <summary>Earliest session time (s) among the block's batches.</summary>
+    public double SessionTime { get; set; }
+    /// <summary>Samples in the block (all channels).</summary>
+    public int Count { get; set; }
+    public required byte[] Data { get; set; }
 }
 
 /// <summary>The Orleans cluster's membership version row (cluster mode; see Cluster/StoreMembershipTable).</summary>

@@ -13,7 +13,7 @@ public abstract class SessionDb(DbContextOptions options) : DbContext(options)
     public DbSet<PatientRecord> Patients => Set<PatientRecord>();
     public DbSet<SessionRecord> Sessions => Set<SessionRecord>();
     public DbSet<DeviceRecord> Devices => Set<DeviceRecord>();
-    public DbSet<SampleChunk> SampleChunks => Set<SampleChunk>();
+    public DbSet<SampleBlock> SampleBlocks => Set<SampleBlock>();
     public DbSet<SessionEntry> Entries => Set<SessionEntry>();
     public DbSet<AuditEntry> Audit => Set<AuditEntry>();
     public DbSet<ClusterVersion> ClusterVersions => Set<ClusterVersion>();
@@ -29,7 +29,7 @@ public abstract class SessionDb(DbContextOptions options) : DbContext(options)
         b.Entity<SessionRecord>().HasIndex(s => s.PatientId);
         b.Entity<DeviceRecord>().HasKey(d => d.Id);
         b.Entity<DeviceRecord>().HasIndex(d => d.TokenHash).IsUnique();
-        b.Entity<SampleChunk>().HasIndex(c => new { c.SessionId, c.DeviceId, c.Channel, c.Sequence }).IsUnique();
+        b.Entity<SampleBlock>().HasIndex(c => new { c.SessionId, c.DeviceId, c.Id });
         b.Entity<SessionEntry>().HasIndex(e => new { e.SessionId, e.Kind, e.SessionTime });
         b.Entity<SessionEntry>().Property(e => e.Kind).HasConversion<string>();
         b.Entity<AuditEntry>().HasKey(a => a.Sequence);

@@ -52,7 +52,10 @@ public sealed class StoreWriter : IAsyncDisposable
     }
 
     public Task Chunk(SampleChunk c) => Enqueue(new ChunkItem(new[] { c }, NewTcs()));
-    /// <summary>Several chunks that are acknowledged together.</summary>
+    /// <summary>
+    /// Several chunks that are acknowledged together (one device message): stored as one <see cref="SampleBlock"/>
+    /// per (session, device), in the order they are enqueued.
+    /// </summary>
     public Task Chunks(IReadOnlyList<SampleChunk> c) => Enqueue(new ChunkItem(c, NewTcs()));
     public Task Entry(SessionEntry e) => Enqueue(new EntryItem(e, NewTcs()));
     public Task Audit(string actor, string action, string? sessionId, string detail) => Enqueue(new AuditItem(actor, action, sessionId, detail, NewTcs()));
@@ -106,7 +109,7 @@ public sealed class StoreWriter : IAsyncDisposable
         await using var db = _db.Create();
         db.ChangeTracker.AutoDetectChangesEnabled = false;
         await using var tx = await db.Database.BeginTransactionAsync().ConfigureAwait(false);
-        await InsertChunks(db, batch.OfType<ChunkItem>().SelectMany(c => c.Chunks)).ConfigureAwait(false);
+        await InsertBlocks(db, batch.OfType<ChunkItem>().SelectMany(c => Blocks(c.Chunks))).ConfigureAwait(false);
         long seq = _auditSequence;
         string hash = _auditHash;
         if (_db.Provider == StoreProvider.Postgres && batch.Any(i => i is AuditItem))
@@ -146,22 +149,28 @@ public sealed class StoreWriter : IAsyncDisposable
         ItemsWritten += batch.Count;
     }
 
-    /// <summary>
-    /// Sample chunks are the hot path (tens of thousands per second): inserted with prepared commands on the
-    /// context's connection and transaction rather than through change tracking. The SQL is the same for SQLite
-    /// and PostgreSQL (quoted identifiers, positional parameters named by the provider). Where the provider
-    /// batches commands (Npgsql), up to <see cref="InsertBatch"/> inserts travel in one round trip; SQLite runs
-    /// in-process and executes them one by one.
-    /// </summary>
-    private static async Task InsertChunks(SessionDb db, IEnumerable<SampleChunk> chunks)
+    private static IEnumerable<SampleBlock> Blocks(IReadOnlyList<SampleChunk> chunks)
     {
-        const string sql = "INSERT INTO \"SampleChunks\" (\"SessionId\", \"DeviceId\", \"Channel\", \"Sequence\", \"DeviceTime\", \"SessionTime\", \"RateHz\", \"Count\", \"Data\", \"Late\") " +
-            "VALUES (@s, @d, @c, @q, @dt, @st, @r, @n, @x, @l)";
+        if (chunks.Count == 0) yield break;
+        if (chunks.All(c => c.SessionId == chunks[0].SessionId && c.DeviceId == chunks[0].DeviceId)) { yield return SampleBlockCodec.Encode(chunks); yield break; }
+        foreach (var g in chunks.GroupBy(c => (c.SessionId, c.DeviceId))) yield return SampleBlockCodec.Encode(g.ToList());
+    }
+
+    /// <summary>
+    /// Sample blocks are the hot path (one per device message, thousands per second): inserted with prepared
+    /// commands on the context's connection and transaction rather than through change tracking. The SQL is the
+    /// same for SQLite and PostgreSQL (quoted identifiers, positional parameters named by the provider). Where the
+    /// provider batches commands (Npgsql), up to <see cref="InsertBatch"/> inserts travel in one round trip; SQLite
+    /// runs in-process and executes them one by one.
+    /// </summary>
+    private static async Task InsertBlocks(SessionDb db, IEnumerable<SampleBlock> blocks)
+    {
+        const string sql = "INSERT INTO \"SampleBlocks\" (\"SessionId\", \"DeviceId\", \"SessionTime\", \"Count\", \"Data\") VALUES (@s, @d, @t, @n, @x)";
         var conn = db.Database.GetDbConnection();
         var tx = db.Database.CurrentTransaction!.GetDbTransaction();
         if (conn.CanCreateBatch)
         {
-            foreach (var group in chunks.Chunk(InsertBatch))
+            foreach (var group in blocks.Chunk(InsertBatch))
             {
                 await using var batch = conn.CreateBatch();
                 batch.Transaction = tx;
@@ -179,7 +188,7 @@ public sealed class StoreWriter : IAsyncDisposable
         System.Data.Common.DbCommand? one = null;
         try
         {
-            foreach (var c in chunks)
+            foreach (var c in blocks)
             {
                 if (one is null)
                 {
@@ -201,18 +210,17 @@ public sealed class StoreWriter : IAsyncDisposable
     /// <summary>Inserts per round trip where the provider batches commands.</summary>
     public const int InsertBatch = 500;
 
-    private static readonly string[] ParameterNames = { "@s", "@d", "@c", "@q", "@dt", "@st", "@r", "@n", "@x", "@l" };
+    private static readonly string[] ParameterNames = { "@s", "@d", "@t", "@n", "@x" };
 
-    private static void Bind(System.Data.Common.DbParameterCollection ps, Func<System.Data.Common.DbParameter> create, SampleChunk c)
+    private static void Bind(System.Data.Common.DbParameterCollection ps, Func<System.Data.Common.DbParameter> create, SampleBlock c)
     {
         foreach (var name in ParameterNames) { var p = create(); p.ParameterName = name; ps.Add(p); }
         SetValues(ps, c);
     }
 
-    private static void SetValues(System.Data.Common.DbParameterCollection ps, SampleChunk c)
+    private static void SetValues(System.Data.Common.DbParameterCollection ps, SampleBlock c)
     {
-        ps[0].Value = c.SessionId; ps[1].Value = c.DeviceId; ps[2].Value = c.Channel; ps[3].Value = c.Sequence; ps[4].Value = c.DeviceTime;
-        ps[5].Value = c.SessionTime; ps[6].Value = c.RateHz; ps[7].Value = c.Count; ps[8].Value = c.Data; ps[9].Value = c.Late;
+        ps[0].Value = c.SessionId; ps[1].Value = c.DeviceId; ps[2].Value = c.SessionTime; ps[3].Value = c.Count; ps[4].Value = c.Data;
     }
 
     public async ValueTask DisposeAsync()

@@ -102,30 +102,35 @@ public sealed class SessionActor : ISessionHandle
     public async Task<BatchAck[]> IngestAsync(string deviceId, IReadOnlyList<SampleBatch?> batches)
     {
         long t0 = Stopwatch.GetTimestamp();
-        var decisions = await Ask((p, o) =>
+        // The chunks are handed to the store inside the session's turn, so the store appends them in the order the
+        // session accepted them: a channel's newest non-late stored batch is always its highest sequence.
+        var (decisions, durable) = await Ask((p, o) =>
         {
             var list = new IngestDecision[batches.Count];
             double now = Now;
-            for (int i = 0; i < list.Length; i++) list[i] = p.Ingest(deviceId, batches[i], now, o);
-            return list;
+            List<SampleChunk>? chunks = null;
+            for (int i = 0; i < list.Length; i++)
+            {
+                list[i] = p.Ingest(deviceId, batches[i], now, o);
+                if (list[i].Chunk is { } c) (chunks ??= new List<SampleChunk>(list.Length)).Add(c);
+            }
+            return (list, chunks is null ? null : _store.Chunks(chunks));
         }).ConfigureAwait(false);
         double ms = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
         var acks = new BatchAck[decisions.Length];
-        var chunks = new List<SampleChunk>(decisions.Length);
         for (int i = 0; i < decisions.Length; i++)
         {
             acks[i] = decisions[i].Ack;
             _metrics.BatchProcessed(ms, batches[i]?.Samples?.Length ?? 0, acks[i].Status);
-            if (decisions[i].Chunk is { } c) chunks.Add(c);
         }
-        if (chunks.Count == 0) return acks;
+        if (durable is null) return acks;
         try
         {
-            await _store.Chunks(chunks).ConfigureAwait(false);
+            await durable.ConfigureAwait(false);
         }
         catch (Exception e)
         {
-            await Ask((p, _) => { foreach (var c in chunks) p.Unaccept(deviceId, c.Channel, c.Sequence); }).ConfigureAwait(false);
+            await Ask((p, _) => { foreach (var d in decisions) if (d.Chunk is { } c) p.Unaccept(deviceId, c.Channel, c.Sequence); }).ConfigureAwait(false);
             for (int i = 0; i < acks.Length; i++)
                 if (decisions[i].Chunk is not null)
                     acks[i] = acks[i] with { Status = BatchStatus.Rejected, Error = $"storage: the batch could not be made durable ({e.GetBaseException().GetType().Name}); resend it" };
@@ -142,7 +147,7 @@ public sealed class SessionActor : ISessionHandle
     /// <summary>A device's hello: its channels join, and it learns what the store already holds of it.</summary>
     public async Task<HelloAck> HelloAsync(string deviceId, DeviceHello hello)
     {
-        var (stored, lastEvent) = await Cluster.DeviceState.StoredAsync(_store.Db, SessionId, deviceId).ConfigureAwait(false);
+        var (stored, lastEvent) = await Cluster.DeviceState.StoredAsync(_store.Db, SessionId, deviceId, hello.Channels.Select(c => c.Name)).ConfigureAwait(false);
         return await Ask((p, o) => p.DeclareDevice(deviceId, hello.Channels, lastEvent, stored, o)).ConfigureAwait(false);
     }
 

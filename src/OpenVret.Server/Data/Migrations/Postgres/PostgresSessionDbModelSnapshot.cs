@@ -189,17 +189,13 @@ namespace OpenVret.Server.Data.Migrations.Postgres
                     b.ToTable("Patients");
                 });
 
-            modelBuilder.Entity("OpenVret.Server.Data.SampleChunk", b =>
+            modelBuilder.Entity("OpenVret.Server.Data.SampleBlock", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("bigint");
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
-
-                    b.Property<string>("Channel")
-                        .IsRequired()
-                        .HasColumnType("text");
 
                     b.Property<int>("Count")
                         .HasColumnType("integer");
@@ -212,18 +208,6 @@ namespace OpenVret.Server.Data.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
-                    b.Property<double>("DeviceTime")
-                        .HasColumnType("double precision");
-
-                    b.Property<bool>("Late")
-                        .HasColumnType("boolean");
-
-                    b.Property<double>("RateHz")
-                        .HasColumnType("double precision");
-
-                    b.Property<long>("Sequence")
-                        .HasColumnType("bigint");
-
                     b.Property<string>("SessionId")
                         .IsRequired()
                         .HasColumnType("text");
@@ -233,10 +217,9 @@ namespace OpenVret.Server.Data.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("SessionId", "DeviceId", "Channel", "Sequence")
-                        .IsUnique();
+                    b.HasIndex("SessionId", "DeviceId", "Id");
 
-                    b.ToTable("SampleChunks");
+                    b.ToTable("SampleBlocks");
                 });
 
             modelBuilder.Entity("OpenVret.Server.Data.SessionEntry", b =>

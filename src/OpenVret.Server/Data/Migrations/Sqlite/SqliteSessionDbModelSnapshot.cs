@@ -184,15 +184,11 @@ namespace OpenVret.Server.Data.Migrations.Sqlite
                     b.ToTable("Patients");
                 });
 
-            modelBuilder.Entity("OpenVret.Server.Data.SampleChunk", b =>
+            modelBuilder.Entity("OpenVret.Server.Data.SampleBlock", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
-
-                    b.Property<string>("Channel")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
 
                     b.Property<int>("Count")
                         .HasColumnType("INTEGER");
@@ -205,18 +201,6 @@ namespace OpenVret.Server.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
-                    b.Property<double>("DeviceTime")
-                        .HasColumnType("REAL");
-
-                    b.Property<bool>("Late")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<double>("RateHz")
-                        .HasColumnType("REAL");
-
-                    b.Property<long>("Sequence")
-                        .HasColumnType("INTEGER");
-
                     b.Property<string>("SessionId")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -226,10 +210,9 @@ namespace OpenVret.Server.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("SessionId", "DeviceId", "Channel", "Sequence")
-                        .IsUnique();
+                    b.HasIndex("SessionId", "DeviceId", "Id");
 
-                    b.ToTable("SampleChunks");
+                    b.ToTable("SampleBlocks");
                 });
 
             modelBuilder.Entity("OpenVret.Server.Data.SessionEntry", b =>
