@@ -32,6 +32,7 @@ public static class ServerApp
         s.AddSingleton(sp => new StoreWriter(sp.GetRequiredService<DbFactory>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<StoreWriter>>(),
             TimeSpan.FromMilliseconds(sp.GetRequiredService<ServerOptions>().StoreCommitIntervalMs)));
         s.AddSingleton<ServerMetrics>();
+        s.AddSingleton<OpenVret.Server.Dialogue.PatientSpeech>();
         s.AddSingleton<ISessionSink, SignalRSink>();
         s.AddSingleton<SessionHost>();
         if (options.IsCluster)

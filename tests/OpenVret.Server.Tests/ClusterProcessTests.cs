@@ -18,7 +18,8 @@ namespace OpenVret.Server.Tests;
 
 /// <summary>
 /// Three server processes on loopback in cluster mode over one PostgreSQL database: the session starts on node 1,
-/// its device streams to node 2, its console watches from node 3; node 1 is killed mid-session.
+/// its device streams to node 2, its console watches from node 3 and starts a virtual human there; node 1 is
+/// killed mid-session.
 /// </summary>
 public sealed class ClusterProcessTests(ITestOutputHelper output)
 {
@@ -35,18 +36,9 @@ public sealed class ClusterProcessTests(ITestOutputHelper output)
         }
     }
 
-    private static int FreePort()
-    {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        int p = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return p;
-    }
-
     private static async Task<Node> StartNode(string postgres, string folder)
     {
-        int http = FreePort(), silo = FreePort(), gateway = FreePort();
+        int http = TestPorts.Free(), silo = TestPorts.Free(), gateway = TestPorts.Free();
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = folder };
         foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "OpenVret.Server.dll"), "--urls", $"http://127.0.0.1:{http}",
                      "--OpenVret:Hosting=cluster", $"--OpenVret:PostgresConnection={postgres}", $"--OpenVret:SiloPort={silo}", $"--OpenVret:GatewayPort={gateway}",
@@ -140,6 +132,17 @@ public sealed class ClusterProcessTests(ITestOutputHelper output)
             for (int i = 0; i < 50 && Volatile.Read(ref views) == 0; i++) await Task.Delay(100);
             Assert.True(views > 0, "live views reach a console on another node");
             Stage("views reach node 3");
+
+            // A virtual human started from the console on node 3 hears the patient speak through the device on node 2,
+            // and its answer reaches the headset on node 2.
+            await console.InvokeAsync<JsonElement>("StartAgent", sessionId, "interviewer", "local-keywords", false, 0.1);
+            for (int i = 0; i < 100 && !scene.Any(c => c.Kind == SceneCommandKind.AgentSay && c.Context!["source"] == "disclosure"); i++) await Task.Delay(100);
+            Assert.Contains(scene, c => c.Kind == SceneCommandKind.AgentSay && c.Context!["source"] == "disclosure");
+            var said = await device.InvokeAsync<EventAck>("Event", new ClientEvent(0, 5, ClientEventKind.Utterance, 12, "I studied biology at university", null, 1.5));
+            Assert.Equal(BatchStatus.Accepted, said.Status);
+            for (int i = 0; i < 100 && !scene.Any(c => c.Kind == SceneCommandKind.AgentSay && c.Prompt!.Contains("studies prepare you")); i++) await Task.Delay(100);
+            Assert.Contains(scene, c => c.Kind == SceneCommandKind.AgentSay && c.Prompt!.Contains("studies prepare you"));
+            Stage("the agent on node 3 answered the patient on node 2");
             await console.InvokeAsync("EmergencyStop", sessionId, "cluster test");
             for (int i = 0; i < 50 && !scene.Any(c => c.Kind == SceneCommandKind.Pause); i++) await Task.Delay(100);
             Assert.Contains(scene, c => c.Kind == SceneCommandKind.Pause);

@@ -49,3 +49,23 @@ public class PostgresServerTests
     }
     [PostgresFact] public Task The_therapist_picks_lines_and_the_memory_carries_to_the_next_session() => On(AgentScenarios.The_therapist_picks_lines_and_the_memory_carries_to_the_next_session);
 }
+
+/// <summary>
+/// Scenarios on a one-node cluster (an Orleans silo in the test process, the store on PostgreSQL): the same REST
+/// and hub calls reach sessions hosted as grains.
+/// </summary>
+public class ClusterServerTests
+{
+    private static async Task On(Func<TestServer, Task> scenario)
+    {
+        await using var s = await TestServer.StartAsync(await TestPostgres.NewDatabaseAsync(), new()
+        {
+            ["OpenVret:Hosting"] = "cluster", ["OpenVret:ClusterId"] = "test-" + Guid.NewGuid().ToString("N")[..8],
+            ["OpenVret:SiloPort"] = TestPorts.Free().ToString(), ["OpenVret:GatewayPort"] = TestPorts.Free().ToString(),
+        });
+        await scenario(s);
+    }
+
+    [PostgresFact] public Task A_recording_replays_through_the_pipeline() => On(ReplayScenarios.A_recording_replays_through_the_pipeline);
+    [PostgresFact] public Task A_virtual_human_talks_through_the_session_and_a_crisis_stops_everything() => On(AgentScenarios.A_virtual_human_talks_through_the_session_and_a_crisis_stops_everything);
+}

@@ -19,7 +19,7 @@ namespace OpenVret.Server.Api;
 /// the session comes from its token, never from a message.
 /// </summary>
 [Authorize(Roles = Roles.Device, AuthenticationSchemes = DeviceAuthenticationHandler.SchemeName)]
-public sealed class DeviceHub(ISessionDirectory sessions, StoreWriter store, ServerOptions options, TimeProvider clock, AgentService agents) : Hub
+public sealed class DeviceHub(ISessionDirectory sessions, StoreWriter store, ServerOptions options, TimeProvider clock) : Hub
 {
     private string SessionId => Context.User!.FindFirstValue(Roles.SessionClaim)!;
     private string DeviceId => Context.User!.FindFirstValue(Roles.DeviceClaim)!;
@@ -91,8 +91,6 @@ public sealed class DeviceHub(ISessionDirectory sessions, StoreWriter store, Ser
         string device = DeviceId;
         var actor = await Actor();
         var ack = await actor.EventAsync(device, e);
-        // The agent answers outside this call: the device's ack never waits for a model.
-        if (ack.Status == BatchStatus.Accepted && e.Kind == ClientEventKind.Utterance) _ = agents.HearAsync(SessionId, e);
         if (ack.Status == BatchStatus.Accepted && e.Kind != ClientEventKind.HeadPose)
             await store.Run(async d =>
             {
@@ -212,7 +210,7 @@ public static class ConsoleClientMethods
 }
 
 /// <summary>Delivers session output over SignalR.</summary>
-public sealed class SignalRSink(IHubContext<DeviceHub> devices, IHubContext<ConsoleHub> consoles) : ISessionSink
+public sealed class SignalRSink(IHubContext<DeviceHub> devices, IHubContext<ConsoleHub> consoles, Dialogue.PatientSpeech speech) : ISessionSink
 {
     public void ToScene(string sessionId, SceneCommand command) =>
         _ = devices.Clients.Group(DeviceHub.SceneGroup(sessionId)).SendAsync(DeviceClientMethods.Command, command);
@@ -224,6 +222,9 @@ public sealed class SignalRSink(IHubContext<DeviceHub> devices, IHubContext<Cons
         _ = consoles.Clients.Group(ConsoleHub.Group(sessionId)).SendAsync(ConsoleClientMethods.Alert, alert);
     public void ToConsole(string sessionId, LiveView view) =>
         _ = consoles.Clients.Group(ConsoleHub.Group(sessionId)).SendAsync(ConsoleClientMethods.Live, view);
-    public void ToConsole(string sessionId, TranscriptItem line) =>
+    public void ToConsole(string sessionId, TranscriptItem line)
+    {
         _ = consoles.Clients.Group(ConsoleHub.Group(sessionId)).SendAsync(ConsoleClientMethods.Transcript, line);
+        speech.Delivered(sessionId, line);      // the session's virtual human, if it runs on this node, answers
+    }
 }

@@ -306,9 +306,8 @@ public static class RestApi
         });
 
         therapist.MapPost("/sessions/{id}/replay", async (string id, IFormFile file, [Microsoft.AspNetCore.Mvc.FromForm] double? rate,
-            [Microsoft.AspNetCore.Mvc.FromForm] string? speed, ClaimsPrincipal u, SessionHost host, DbFactory db, ServerOptions options) =>
+            [Microsoft.AspNetCore.Mvc.FromForm] string? speed, ClaimsPrincipal u, ISessionDirectory host, DbFactory db) =>
         {
-            if (options.IsCluster) return Problem("hosting", "cluster", "recordings are replayed by a single-mode server (the replay drives a local session)");
             bool realTime = speed switch { null or "max" => false, "realtime" => true, _ => throw new BadHttpRequestException($"speed = '{speed}': max or realtime") };
             var dir = Path.Combine(Path.GetTempPath(), "openvret-upload-" + Secrets.NewToken()[..10]);
             Directory.CreateDirectory(dir);

@@ -30,9 +30,9 @@ public sealed class GrainSessionHandle(string sessionId, ISessionGrain grain) : 
 /// (renewed every few seconds, so a session that moved to another node after a failure finds this node again)
 /// and passes what arrives to its local SignalR clients.
 /// </summary>
-public sealed class NodeRelay(IHubContext<DeviceHub> devices, IHubContext<ConsoleHub> consoles, IGrainFactory grains, ILogger<NodeRelay> log) : ISessionObserver, IHostedService
+public sealed class NodeRelay(IHubContext<DeviceHub> devices, IHubContext<ConsoleHub> consoles, Dialogue.PatientSpeech speech, IGrainFactory grains, ILogger<NodeRelay> log) : ISessionObserver, IHostedService
 {
-    private readonly SignalRSink _local = new(devices, consoles);
+    private readonly SignalRSink _local = new(devices, consoles, speech);
     private readonly ConcurrentDictionary<string, DateTime> _sessions = new(StringComparer.Ordinal);
     private ISessionObserver? _self;
     private CancellationTokenSource? _stop;
@@ -101,9 +101,11 @@ public sealed class ClusterDirectory : ISessionDirectory
     private readonly NodeRelay relay;
     private readonly ConcurrentDictionary<string, int> _consoles = new(StringComparer.Ordinal);
 
-    public ClusterDirectory(IGrainFactory grains, DbFactory db, StoreWriter store, TimeProvider clock, NodeRelay relay)
+    private readonly ILogger<ClusterDirectory> log;
+
+    public ClusterDirectory(IGrainFactory grains, DbFactory db, StoreWriter store, TimeProvider clock, NodeRelay relay, ILogger<ClusterDirectory> log)
     {
-        (this.grains, this.db, this.store, this.clock, this.relay) = (grains, db, store, clock, relay);
+        (this.grains, this.db, this.store, this.clock, this.relay, this.log) = (grains, db, store, clock, relay, log);
         relay.Consoles = id => _consoles.GetValueOrDefault(id);
     }
     private readonly ConcurrentDictionary<string, (bool Running, DateTime At)> _state = new(StringComparer.Ordinal);
@@ -129,6 +131,34 @@ public sealed class ClusterDirectory : ISessionDirectory
         catch (InvalidOperationException e) { throw new OpenVret.Exposure.ExposureInputException("sessionId", sessionId, e.Message); }
         _state.TryRemove(sessionId, out _);
         await relay.TrackAsync(sessionId);
+    }
+
+    /// <summary>
+    /// The session's grain runs the replay on the recording's clock; this node, which holds the recording, drives it
+    /// step by step. If this node dies, the grain ends the replay as interrupted after <see cref="SessionGrain.ReplayDriverTimeout"/>.
+    /// </summary>
+    public async Task StartReplayAsync(string sessionId, OpenVret.Signals.Recording recording, bool realTime, string actor)
+    {
+        var (usable, channels) = Replay.Declare(recording);
+        var grain = grains.GetGrain<ISessionGrain>(sessionId);
+        try { await grain.StartReplay(Replay.NewDeviceId(), channels.ToArray(), Path.GetFileName(recording.Source), realTime, actor); }
+        catch (InvalidOperationException e) { throw new OpenVret.Exposure.ExposureInputException("sessionId", sessionId, e.Message); }
+        _state.TryRemove(sessionId, out _);
+        await relay.TrackAsync(sessionId);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                bool whole = await Replay.RunAsync(usable, channels, realTime, (t, batches) => grain.ReplayStep(t, batches),
+                    error => log.LogWarning("replay of {Session}: batch rejected: {Error}", Security.Secrets.Pseudonym("session", sessionId), error));
+                if (whole) await EndAsync(sessionId, actor);
+            }
+            catch (Exception e)
+            {
+                log.LogError(e, "replay of {Session} failed", Security.Secrets.Pseudonym("session", sessionId));
+                await store.Audit("server", "replay_failed", sessionId, e.Message);
+            }
+        });
     }
 
     public async Task EndAsync(string sessionId, string actor)

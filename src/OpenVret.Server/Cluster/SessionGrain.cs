@@ -20,6 +20,13 @@ public interface ISessionGrain : IGrainWithStringKey
 {
     /// <summary>A created session goes live (the record becomes Running).</summary>
     Task Start(string actor);
+    /// <summary>
+    /// A created session replays a recording (see <see cref="Replay"/>): its clock follows the recording, and the node
+    /// that received the recording drives it with <see cref="ReplayStep"/>.
+    /// </summary>
+    Task StartReplay(string deviceId, [Immutable] ChannelDeclaration[] channels, string source, bool realTime, string actor);
+    /// <summary>One replay step: the session's clock moves to <paramref name="seconds"/> into the recording; null when the session no longer runs.</summary>
+    Task<BatchAck[]?> ReplayStep(double seconds, [Immutable] SampleBatch[] batches);
     /// <summary>Ends the session and returns what it adds to the patient's memory.</summary>
     Task<OpenVret.Dialogue.Memory.SessionDigest> End(string actor);
     Task<double> Now();
@@ -73,6 +80,13 @@ public sealed class SessionGrain(DbFactory db, StoreWriter store, TimeProvider c
 {
     private SessionActor? _actor;
     private IGrainTimer? _timer;
+    /// <summary>A replay's clock (the recording's time), its start, its device and when its driver last stepped it.</summary>
+    private ManualTimeProvider? _replayClock;
+    private DateTimeOffset _replayStarted;
+    private string _replayDevice = "";
+    private DateTime _lastReplayStep;
+    /// <summary>A replay whose driving node sends no step for this long ends as interrupted.</summary>
+    public static readonly TimeSpan ReplayDriverTimeout = TimeSpan.FromSeconds(30);
     private readonly FanOutSink _sink = new();
     private readonly Dictionary<string, int> _consoles = new(StringComparer.Ordinal);
 
@@ -112,6 +126,12 @@ public sealed class SessionGrain(DbFactory db, StoreWriter store, TimeProvider c
     {
         await using var ctx = db.Create();
         var s = await ctx.Sessions.AsNoTracking().FirstOrDefaultAsync(x => x.Id == SessionId, ct);
+        if (s is { State: SessionState.Running, Source: "replay" })
+        {
+            // The recording was in the memory of the node that drove the replay: it cannot go on here.
+            await Replay.MarkInterruptedAsync(store, s.Id, clock.GetUtcNow(), $"the session was activated again on node {RuntimeIdentity} during a replay");
+            return;
+        }
         if (s is { State: SessionState.Running })
         {
             var (setup, started) = await SessionLoader.ResumeAsync(ctx, s, clock, ct);
@@ -143,6 +163,13 @@ public sealed class SessionGrain(DbFactory db, StoreWriter store, TimeProvider c
         _timer ??= this.RegisterGrainTimer(async _ =>
         {
             if (_actor is null) return;
+            if (_replayClock is not null && DateTime.UtcNow - _lastReplayStep > ReplayDriverTimeout)
+            {
+                await _actor.Ask((p, o) => p.End("server", o));
+                await Replay.MarkInterruptedAsync(store, SessionId, clock.GetUtcNow(), $"no replay step for {ReplayDriverTimeout.TotalSeconds:0} s (the node driving it stopped)");
+                Stop();
+                return;
+            }
             await _actor.Tick();
             if (_consoles.Values.Sum() > 0) _sink.ToConsole(SessionId, await _actor.ViewAsync());
         }, new GrainTimerCreationOptions(period, period) { KeepAlive = true, Interleave = false });
@@ -165,18 +192,54 @@ public sealed class SessionGrain(DbFactory db, StoreWriter store, TimeProvider c
         StartTimer();
     }
 
+    public async Task StartReplay(string deviceId, ChannelDeclaration[] channels, string source, bool realTime, string actor)
+    {
+        if (_actor is not null) throw new InvalidOperationException($"session {SessionId} is already running");
+        await using var ctx = db.Create();
+        var s = await ctx.Sessions.FindAsync(SessionId) ?? throw new InvalidOperationException($"sessionId '{SessionId}': no such session");
+        if (s.State != SessionState.Created) throw new InvalidOperationException($"sessionId '{SessionId}' is {s.State}; only a created session can replay a recording");
+        var (setup, _) = await SessionLoader.FreshAsync(ctx, s);
+        var started = clock.GetUtcNow();
+        _replayClock = new ManualTimeProvider(started);
+        _replayStarted = started;
+        _replayDevice = deviceId;
+        _lastReplayStep = DateTime.UtcNow;
+        _actor = new SessionActor(setup, s.PatientId, started, host.Model, store, _sink, _replayClock, metrics);
+        await Replay.MarkStartedAsync(store, SessionId, started, deviceId, source, channels, realTime, actor);
+        metrics.SessionStarted();
+        await _actor.Ask((p, o) => p.DeclareDevice(deviceId, channels, -1, new Dictionary<string, long>(), o));
+        await _actor.Ask((p, o) => p.ConsoleCount(Math.Max(1, _consoles.Values.Sum()), o));   // nobody needs to veto a recording
+        StartTimer();
+    }
+
+    public async Task<BatchAck[]?> ReplayStep(double seconds, SampleBatch[] batches)
+    {
+        if (_actor is null || _replayClock is null) return null;
+        _lastReplayStep = DateTime.UtcNow;
+        _replayClock.SetUtcNow(_replayStarted.AddSeconds(seconds));
+        var acks = batches.Length > 0 ? await _actor.IngestAsync(_replayDevice, batches) : [];
+        await _actor.Tick();
+        return acks;
+    }
+
     public async Task<OpenVret.Dialogue.Memory.SessionDigest> End(string actor)
     {
         var a = Actor();
         var date = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
         var digest = await a.Ask((p, o) => { p.End(actor, o); return p.Digest(date); });
         await SessionLoader.MarkEndedAsync(store, SessionId, clock.GetUtcNow());
+        Stop();
+        return digest;
+    }
+
+    private void Stop()
+    {
         _timer?.Dispose();
         _timer = null;
         _actor = null;
+        _replayClock = null;
         metrics.SessionStopped();
         DeactivateOnIdle();
-        return digest;
     }
 
     public Task<double> Now() => Task.FromResult(Actor().Now);

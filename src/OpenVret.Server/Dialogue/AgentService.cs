@@ -44,10 +44,12 @@ public sealed class AgentService
     private readonly ServerOptions _options;
     private readonly ILogger<AgentService> _log;
 
-    public AgentService(ISessionDirectory host, DbFactory db, ServerOptions options, ILogger<AgentService> log)
+    public AgentService(ISessionDirectory host, DbFactory db, ServerOptions options, PatientSpeech speech, ILogger<AgentService> log)
     {
         _host = host; _db = db; _options = options; _log = log;
         host.Ended += id => { if (_agents.TryRemove(id, out var gone)) gone.Stop.Cancel(); };
+        // The agent answers outside the session's turn: the device's ack never waits for a model.
+        speech.Heard += (id, line) => { if (_agents.ContainsKey(id)) _ = HearAsync(id, line); };
     }
 
     public bool LlmConfigured => !string.IsNullOrWhiteSpace(_options.LlmEndpoint);
@@ -138,15 +140,18 @@ public sealed class AgentService
         if (agent.FollowEngine) agent.Session.SetIntensity(Math.Clamp((await a.ViewAsync()).CurrentIntensity, 0, 1));
     }
 
-    /// <summary>A patient utterance the pipeline accepted: the agent answers (or stays silent, with the reason in the transcript).</summary>
-    public async Task HearAsync(string sessionId, ClientEvent e)
+    /// <summary>
+    /// A patient utterance the session accepted (its transcript line, which reaches every node with a client of the
+    /// session): the agent answers, or stays silent with the reason in the transcript.
+    /// </summary>
+    public async Task HearAsync(string sessionId, TranscriptItem line)
     {
         if (!_agents.TryGetValue(sessionId, out var agent) || await _host.FindAsync(sessionId) is not { } a) return;
         await agent.Gate.WaitAsync();
         try
         {
             await FollowEngine(agent, a);
-            var turn = new PatientTurn(e.Text!, e.Value ?? 0, e.LatencySeconds ?? double.NaN, await a.NowAsync());
+            var turn = new PatientTurn(line.Text, line.SpeakingSeconds ?? 0, line.LatencySeconds ?? double.NaN, await a.NowAsync());
             agent.LastTurn = turn;
             var outcome = await agent.Session.HearAsync(turn);
             var persona = agent.Session.Persona;

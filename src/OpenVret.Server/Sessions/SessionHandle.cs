@@ -41,6 +41,8 @@ public interface ISessionDirectory
     Task<ISessionHandle?> FindAsync(string sessionId);
     Task StartAsync(string sessionId, string actor);
     Task EndAsync(string sessionId, string actor);
+    /// <summary>Replays a recording through a created session (see <see cref="Replay"/>); returns once it is live, ends it when the recording ends.</summary>
+    Task StartReplayAsync(string sessionId, OpenVret.Signals.Recording recording, bool realTime, string actor);
     int ConsolesWatching(string sessionId);
     Task ConsolesChangedAsync(string sessionId, int delta);
     event Action<string>? Ended;

@@ -68,78 +68,46 @@ public sealed class SessionHost(DbFactory db, StoreWriter store, ISessionSink si
     }
 
     /// <summary>
-    /// Replays a recording through a created session: a server-side device feeds every channel in order of
-    /// time, and the session's clock is the recording's time (a <see cref="ManualTimeProvider"/>), so baseline,
-    /// veto windows and proposals happen at the same recording times at any speed. <paramref name="realTime"/>
-    /// paces it like a live device; otherwise it runs as fast as the pipeline and the store allow. Ends the
-    /// session when the recording ends. Returns once the session is live (the replay continues in the background).
+    /// Replays a recording through a created session (see <see cref="Replay"/>): here the session's actor runs on
+    /// a <see cref="ManualTimeProvider"/> that each step sets to the recording's time. Ends the session when the
+    /// recording ends. Returns once the session is live (the replay continues in the background).
     /// </summary>
-    public async Task<SessionActor> StartReplayAsync(string sessionId, OpenVret.Signals.Recording recording, bool realTime, string actor)
+    public async Task StartReplayAsync(string sessionId, OpenVret.Signals.Recording recording, bool realTime, string actor)
     {
         await using var ctx = db.Create();
         var s = await ctx.Sessions.FindAsync(sessionId) ?? throw new ExposureInputException("sessionId", sessionId, "no such session");
         if (s.State != SessionState.Created) throw new ExposureInputException("sessionId", sessionId, $"is {s.State}; only a created session can replay a recording");
-        var patient = await ctx.Patients.FindAsync(s.PatientId) ?? throw new ExposureInputException("patientId", s.PatientId, "no such patient");
-        var (usable, channels) = ChannelKinds.Declare(recording);
-        if (channels.Count == 0) throw new ExposureInputException("recording", recording.Source, "no channel the pipeline can use");
+        var (setup, _) = await SessionLoader.FreshAsync(ctx, s);
+        var (usable, channels) = Replay.Declare(recording);
         var started = clock.GetUtcNow();
         var replayClock = new ManualTimeProvider(started);
-        var setup = new SessionSetup(s.Id, ExposureFiles.ParsePatient(patient.HierarchyJson, $"patient {patient.Id}"), s.Scheduler, ParseMode(s.Mode), s.Seed, s.BaselineSeconds, s.SessionNumber,
-            RulesText: s.RulesText);
         var a = new SessionActor(setup, s.PatientId, started, Model, store, sink, replayClock, metrics);
         if (!_actors.TryAdd(s.Id, a)) throw new ExposureInputException("sessionId", sessionId, "is already running");
-        string deviceId = "D-replay-" + Security.Secrets.NewToken()[..6];
-        await store.Run(async d =>
-        {
-            var rec = await d.Sessions.FindAsync(sessionId);
-            rec!.State = SessionState.Running;
-            rec.StartedAt = started;
-            rec.Source = "replay";
-            d.Devices.Add(new DeviceRecord { Id = deviceId, SessionId = sessionId, Name = "replay: " + Path.GetFileName(recording.Source), Role = "Sensor",
-                TokenHash = Security.Secrets.Hash(Security.Secrets.NewToken()), CreatedAt = started, ChannelsJson = JsonSerializer.Serialize(channels, SessionActor.Json) });
-            await d.SaveChangesAsync();
-        });
-        await store.Audit(actor, "replay_start", s.Id, $"{Path.GetFileName(recording.Source)}, {channels.Count} channels, {(realTime ? "real time" : "as fast as possible")}");
+        string deviceId = Replay.NewDeviceId();
+        await Replay.MarkStartedAsync(store, s.Id, started, deviceId, Path.GetFileName(recording.Source), channels, realTime, actor);
         metrics.SessionStarted();
         await a.Ask((p, o) => p.DeclareDevice(deviceId, channels, -1, new Dictionary<string, long>(), o));
         await a.Ask((p, o) => p.ConsoleCount(Math.Max(1, _consoles.GetValueOrDefault(s.Id)), o));   // nobody needs to veto a recording
-        _ = Task.Run(() => ReplayAsync(a, replayClock, started, deviceId, usable, channels, realTime, actor));
-        return a;
-    }
-
-    private async Task ReplayAsync(SessionActor a, ManualTimeProvider replayClock, DateTimeOffset started, string deviceId,
-        OpenVret.Signals.Recording recording, IReadOnlyList<Protocol.ChannelDeclaration> channels, bool realTime, string actor)
-    {
-        double step = realTime ? 0.1 : 1.0;
-        var cursor = new OpenVret.Signals.RecordingCursor(recording);
-        double t0 = cursor.StartSeconds;
-        var seq = new long[channels.Count];
-        var wall = System.Diagnostics.Stopwatch.StartNew();
-        try
+        _ = Task.Run(async () =>
         {
-            for (double t = t0 + step; t < cursor.EndSeconds + step; t += step)
+            try
             {
-                if (Find(a.SessionId) != a) return;
-                if (realTime && (t - t0) > wall.Elapsed.TotalSeconds) await Task.Delay(TimeSpan.FromSeconds(t - t0 - wall.Elapsed.TotalSeconds));
-                var batches = cursor.Until(t).Select(x => (Protocol.SampleBatch?)new Protocol.SampleBatch(channels[x.Channel].Name, seq[x.Channel]++,
-                    x.StartSeconds - t0, ChannelKinds.Samples(x))).ToList();
-                replayClock.SetUtcNow(started.AddSeconds(t - t0));
-                if (batches.Count > 0)
+                bool whole = await Replay.RunAsync(usable, channels, realTime, async (t, batches) =>
                 {
-                    var acks = await a.IngestAsync(deviceId, batches);
-                    foreach (var ack in acks.Where(k => k.Status == Protocol.BatchStatus.Rejected))
-                        log.LogWarning("replay of {Session}: batch rejected: {Error}", Security.Secrets.Pseudonym("session", a.SessionId), ack.Error);
-                }
-                await a.Tick();
-                if (Find(a.SessionId) != a) return;   // ended by the therapist
+                    if (Find(a.SessionId) != a) return null;   // ended by the therapist
+                    replayClock.SetUtcNow(started.AddSeconds(t));
+                    var acks = batches.Length > 0 ? await a.IngestAsync(deviceId, batches) : [];
+                    await a.Tick();
+                    return acks;
+                }, error => log.LogWarning("replay of {Session}: batch rejected: {Error}", Security.Secrets.Pseudonym("session", a.SessionId), error));
+                if (whole && Find(a.SessionId) == a) await EndAsync(a.SessionId, actor);
             }
-            await EndAsync(a.SessionId, actor);
-        }
-        catch (Exception e)
-        {
-            log.LogError(e, "replay of {Session} failed", Security.Secrets.Pseudonym("session", a.SessionId));
-            await store.Audit("server", "replay_failed", a.SessionId, e.Message);
-        }
+            catch (Exception e)
+            {
+                log.LogError(e, "replay of {Session} failed", Security.Secrets.Pseudonym("session", a.SessionId));
+                await store.Audit("server", "replay_failed", a.SessionId, e.Message);
+            }
+        });
     }
 
     public async Task EndAsync(string sessionId, string actor)
@@ -189,8 +157,7 @@ public sealed class SessionHost(DbFactory db, StoreWriter store, ISessionSink si
         {
             if (s.Source == "replay")
             {
-                await SessionLoader.MarkEndedAsync(store, s.Id, clock.GetUtcNow());
-                await store.Audit("server", "replay_interrupted", s.Id, "the server restarted during a replay; replay the recording again");
+                await Replay.MarkInterruptedAsync(store, s.Id, clock.GetUtcNow(), "the server restarted during a replay");
                 continue;
             }
             try
