@@ -60,7 +60,10 @@ public sealed class DbFactory
 /// <summary>Sets SQLite's page cache on every connection EF Core opens (the pragma is per connection).</summary>
 internal sealed class SqliteCacheSize(int mebibytes) : Microsoft.EntityFrameworkCore.Diagnostics.DbConnectionInterceptor
 {
-    private readonly string _pragma = $"PRAGMA cache_size=-{mebibytes * 1024};";
+    // wal_autocheckpoint=0: no connection checkpoints as a side effect of its commit (which would stall the store
+    // writer, and with it every device's ack, while the WAL is copied into the database and synced); the store
+    // writer's checkpointer does it beside the writer instead (see StoreWriter).
+    private readonly string _pragma = $"PRAGMA cache_size=-{mebibytes * 1024}; PRAGMA wal_autocheckpoint=0;";
 
     public override void ConnectionOpened(System.Data.Common.DbConnection connection, Microsoft.EntityFrameworkCore.Diagnostics.ConnectionEndEventData eventData)
     {

@@ -49,6 +49,42 @@ public sealed class StoreWriter : IAsyncDisposable
             if (last is not null) { _auditSequence = last.Sequence; _auditHash = last.Hash; }
         }
         _loop = Task.Run(Loop);
+        if (db.Provider == StoreProvider.Sqlite) _checkpoints = Task.Run(CheckpointLoop);
+    }
+
+    private readonly Task? _checkpoints;
+    private readonly CancellationTokenSource _stop = new();
+    public long Checkpoints { get; private set; }
+
+    /// <summary>
+    /// SQLite only: copies the write-ahead log into the database once a second on a connection of its own. A passive
+    /// checkpoint runs beside the writer (it never blocks a commit), so commits, and the acks waiting for them, do
+    /// not stall while megabytes of log are copied and synced. Every connection has automatic checkpoints off.
+    /// </summary>
+    private async Task CheckpointLoop()
+    {
+        using var timer = new PeriodicTimer(CheckpointInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false)) await Checkpoint("PASSIVE").ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    public static readonly TimeSpan CheckpointInterval = TimeSpan.FromSeconds(1);
+
+    private async Task Checkpoint(string mode)
+    {
+        try
+        {
+            await using var db = _db.Create();
+            await db.Database.ExecuteSqlRawAsync($"PRAGMA wal_checkpoint({mode});").ConfigureAwait(false);
+            Checkpoints++;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _log.LogWarning("WAL checkpoint ({Mode}) failed: {Error}", mode, e.GetBaseException().Message);
+        }
     }
 
     public Task Chunk(SampleChunk c) => Enqueue(new ChunkItem(new[] { c }, NewTcs()));
@@ -227,5 +263,11 @@ public sealed class StoreWriter : IAsyncDisposable
     {
         _queue.Writer.TryComplete();
         await _loop.ConfigureAwait(false);
+        if (_checkpoints is not null)
+        {
+            _stop.Cancel();
+            await _checkpoints.ConfigureAwait(false);
+            await Checkpoint("TRUNCATE").ConfigureAwait(false);   // leave a compact database behind
+        }
     }
 }
