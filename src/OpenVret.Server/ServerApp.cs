@@ -49,8 +49,8 @@ public static class ServerApp
         }
         s.AddSingleton<OpenVret.Server.Security.SiteAccess>();
         s.AddSingleton<OpenVret.Server.Dialogue.AgentService>();
-        // The demo and recording replays run single-node sessions; a cluster is for clinics.
-        if (options.Demo && !options.IsCluster) s.AddHostedService<DemoService>();
+        // In a cluster one node at a time runs the demo (see DemoService); clinics set OpenVret:Demo=false.
+        if (options.Demo) s.AddHostedService<DemoService>();
         s.AddHostedService(sp => sp.GetRequiredService<SessionHost>());
 
         s.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)

@@ -1,3 +1,6 @@
+using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using OpenVret.Server.Tests.Support;
 using Xunit;
 
@@ -56,14 +59,43 @@ public class PostgresServerTests
 /// </summary>
 public class ClusterServerTests
 {
-    private static async Task On(Func<TestServer, Task> scenario)
+    private static async Task<TestServer> StartAsync(Dictionary<string, string?>? extra = null)
     {
-        await using var s = await TestServer.StartAsync(await TestPostgres.NewDatabaseAsync(), new()
+        var settings = new Dictionary<string, string?>
         {
             ["OpenVret:Hosting"] = "cluster", ["OpenVret:ClusterId"] = "test-" + Guid.NewGuid().ToString("N")[..8],
             ["OpenVret:SiloPort"] = TestPorts.Free().ToString(), ["OpenVret:GatewayPort"] = TestPorts.Free().ToString(),
-        });
+        };
+        foreach (var kv in extra ?? new()) settings[kv.Key] = kv.Value;
+        return await TestServer.StartAsync(await TestPostgres.NewDatabaseAsync(), settings);
+    }
+
+    private static async Task On(Func<TestServer, Task> scenario)
+    {
+        await using var s = await StartAsync();
         await scenario(s);
+    }
+
+    [PostgresFact]
+    public async Task The_demo_session_runs_in_a_cluster_too()
+    {
+        await using var s = await StartAsync(new() { ["OpenVret:Demo"] = "true", ["OpenVret:DemoPassword"] = "demo-password-123", ["OpenVret:AdminUser"] = null, ["OpenVret:AdminPassword"] = null });
+        var http = new HttpClient(new HttpClientHandler { CookieContainer = new System.Net.CookieContainer() }) { BaseAddress = new Uri(s.BaseUrl) };
+        string? sessionId = null;
+        long samples = 0;
+        for (int i = 0; i < 150 && samples < 4 * 350; i++)   // four seconds of the simulated wearable
+        {
+            await Task.Delay(200);
+            await using var db = s.Services.GetRequiredService<OpenVret.Server.Data.DbFactory>().Create();
+            sessionId ??= await db.Sessions.Where(x => x.PatientId == OpenVret.Server.Demo.DemoService.PatientId && x.State == OpenVret.Server.Data.SessionState.Running)
+                .Select(x => x.Id).FirstOrDefaultAsync();
+            if (sessionId is not null) samples = await Stored.SampleCountAsync(db, sessionId);
+        }
+        Assert.True(sessionId is not null, "the demo session never started");
+        Assert.True(samples >= 4 * 350, $"the demo device stored {samples} samples");
+        (await http.PostAsJsonAsync("/api/auth/login", new { userName = "demo", password = "demo-password-123" })).EnsureSuccessStatusCode();
+        var view = await http.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/sessions/{sessionId}");
+        Assert.Equal("Baseline", view.GetProperty("live").GetProperty("phase").GetString());
     }
 
     [PostgresFact] public Task A_recording_replays_through_the_pipeline() => On(ReplayScenarios.A_recording_replays_through_the_pipeline);

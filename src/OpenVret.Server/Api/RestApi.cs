@@ -292,7 +292,9 @@ public static class RestApi
             await using var ctx = db.Create();
             var s = await ctx.Sessions.FindAsync(id);
             if (s is null) return Problem("id", id, "no such session", 404);
-            var live = await host.FindAsync(id) is { } a ? await a.ViewAsync() : null;
+            LiveView? live = null;
+            try { if (await host.FindAsync(id) is { } a) live = await a.ViewAsync(); }
+            catch (SessionNotRunningException) { }   // it ended a moment ago (on another node)
             return Results.Ok(ToView(s, live));
         });
 

@@ -89,6 +89,13 @@ public sealed class NodeRelay(IHubContext<DeviceHub> devices, IHubContext<Consol
     public void AlertRaised(string sessionId, Alert alert) => _local.ToConsole(sessionId, alert);
     public void Live(string sessionId, LiveView view) => _local.ToConsole(sessionId, view);
     public void Transcript(string sessionId, TranscriptItem line) => _local.ToConsole(sessionId, line);
+    public void SessionEnded(string sessionId)
+    {
+        _sessions.TryRemove(sessionId, out _);
+        Ended?.Invoke(sessionId);
+    }
+    /// <summary>A session this node had clients of ended, wherever it ran.</summary>
+    public event Action<string>? Ended;
 }
 
 /// <summary>Cluster mode's directory: running sessions are grains (activated where first called), output relayed to every node with clients.</summary>
@@ -107,6 +114,11 @@ public sealed class ClusterDirectory : ISessionDirectory
     {
         (this.grains, this.db, this.store, this.clock, this.relay, this.log) = (grains, db, store, clock, relay, log);
         relay.Consoles = id => _consoles.GetValueOrDefault(id);
+        relay.Ended += id =>
+        {
+            _state.TryRemove(id, out _);
+            Ended?.Invoke(id);
+        };
     }
     private readonly ConcurrentDictionary<string, (bool Running, DateTime At)> _state = new(StringComparer.Ordinal);
 

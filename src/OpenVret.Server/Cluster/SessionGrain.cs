@@ -64,6 +64,8 @@ public interface ISessionObserver : IGrainObserver
     void AlertRaised(string sessionId, Alert alert);
     void Live(string sessionId, [Immutable] LiveView view);
     void Transcript(string sessionId, TranscriptItem line);
+    /// <summary>The session ended (or its replay was interrupted): the node stops what it runs for it (its agent) and forgets it runs.</summary>
+    void SessionEnded(string sessionId);
 }
 
 /// <summary>
@@ -120,6 +122,7 @@ public sealed class SessionGrain(DbFactory db, StoreWriter store, TimeProvider c
         public void ToConsole(string sessionId, Alert alert) => Each(o => o.AlertRaised(sessionId, alert));
         public void ToConsole(string sessionId, LiveView view) => Each(o => o.Live(sessionId, view));
         public void ToConsole(string sessionId, TranscriptItem line) => Each(o => o.Transcript(sessionId, line));
+        public void Ended(string sessionId) => Each(o => o.SessionEnded(sessionId));
     }
 
     public override async Task OnActivateAsync(CancellationToken ct)
@@ -175,7 +178,7 @@ public sealed class SessionGrain(DbFactory db, StoreWriter store, TimeProvider c
         }, new GrainTimerCreationOptions(period, period) { KeepAlive = true, Interleave = false });
     }
 
-    private SessionActor Actor() => _actor ?? throw new InvalidOperationException($"session {SessionId} is not running (start it first)");
+    private SessionActor Actor() => _actor ?? throw new SessionNotRunningException(SessionId);
 
     public async Task Start(string actor)
     {
@@ -234,6 +237,7 @@ public sealed class SessionGrain(DbFactory db, StoreWriter store, TimeProvider c
 
     private void Stop()
     {
+        _sink.Ended(SessionId);
         _timer?.Dispose();
         _timer = null;
         _actor = null;

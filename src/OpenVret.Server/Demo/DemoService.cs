@@ -18,10 +18,15 @@ namespace OpenVret.Server.Demo;
 /// (offset) clock, plus SUDS and expectancy ratings. A scripted stand-in therapist approves proposals after a
 /// few seconds and releases safety holds once nothing has fired for a minute, so the loop moves without a console;
 /// it steps back as soon as a therapist opens the session in the console.
+/// The demo works on the session through the same operations as devices and consoles (<see cref="ISessionDirectory"/>),
+/// so it runs in both hostings. In a cluster one node runs it (the holder of a PostgreSQL advisory lock); when that
+/// node dies its lock goes with its connection, another node takes over and the session resumes there.
 /// </summary>
-public sealed class DemoService(DbFactory db, SessionHost host, StoreWriter store, ServerOptions options, TimeProvider clock, ILogger<DemoService> log,
+public sealed class DemoService(DbFactory db, SessionHost host, ISessionDirectory sessions, StoreWriter store, ServerOptions options, TimeProvider clock, ILogger<DemoService> log,
     Microsoft.AspNetCore.Hosting.Server.IServer server, IHostApplicationLifetime lifetime) : BackgroundService
 {
+    private const string Actor = "demo:scripted-therapist";
+
     public const string PatientId = "P-demo-01";
     private string _console = "/console/";
 
@@ -33,11 +38,36 @@ public sealed class DemoService(DbFactory db, SessionHost host, StoreWriter stor
             var started = new TaskCompletionSource();
             using (lifetime.ApplicationStarted.Register(() => started.TrySetResult())) await started.Task.WaitAsync(ct);
             _console = (server.Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "http://localhost:5080") + "/console/";
+            await using var leader = await LeaderAsync(ct);
             var sessionId = await EnsureSessionAsync(ct);
             await RunDeviceAsync(sessionId, ct);
         }
         catch (OperationCanceledException) { }
         catch (Exception e) { log.LogError(e, "the demo stopped"); }
+    }
+
+    /// <summary>In a cluster, waits until this node holds the demo's advisory lock (held for as long as the returned connection is open).</summary>
+    private async Task<IAsyncDisposable?> LeaderAsync(CancellationToken ct)
+    {
+        if (!options.IsCluster) return null;
+        while (true)
+        {
+            // Unpooled: the lock belongs to this physical connection and must go when it closes.
+            var c = new Npgsql.NpgsqlConnection(new Npgsql.NpgsqlConnectionStringBuilder(options.PostgresConnection) { Pooling = false }.ConnectionString);
+            try
+            {
+                await c.OpenAsync(ct);
+                await using var cmd = new Npgsql.NpgsqlCommand("SELECT pg_try_advisory_lock(7326003)", c);
+                if (await cmd.ExecuteScalarAsync(ct) is true)
+                {
+                    log.LogInformation("demo: this node runs the demo session");
+                    return c;
+                }
+            }
+            catch (Npgsql.NpgsqlException e) { log.LogDebug("demo: lock attempt failed: {Error}", e.Message); }
+            await c.DisposeAsync();
+            await Task.Delay(TimeSpan.FromSeconds(5), ct);
+        }
     }
 
     private async Task<string> EnsureSessionAsync(CancellationToken ct)
@@ -71,7 +101,7 @@ public sealed class DemoService(DbFactory db, SessionHost host, StoreWriter stor
             await ctx.SaveChangesAsync(ct);
         }
         var running = await ctx.Sessions.AsNoTracking().Where(s => s.PatientId == PatientId && s.State == SessionState.Running).Select(s => s.Id).FirstOrDefaultAsync(ct);
-        if (running is not null && host.Find(running) is not null) return running;
+        if (running is not null && await sessions.FindAsync(running) is not null) return running;
         var demoUser = await ctx.Users.AsNoTracking().OrderBy(u => u.Id).FirstAsync(ct);
         var session = new SessionRecord
         {
@@ -80,23 +110,24 @@ public sealed class DemoService(DbFactory db, SessionHost host, StoreWriter stor
         };
         ctx.Sessions.Add(session);
         await ctx.SaveChangesAsync(ct);
-        await host.StartAsync(session.Id, "server:demo");
+        await sessions.StartAsync(session.Id, "server:demo");
         return session.Id;
     }
 
     private async Task RunDeviceAsync(string sessionId, CancellationToken ct)
     {
-        var actor = host.Find(sessionId)!;
+        var rates = new GeneratorRates();
+        var channels = SimulatedDeviceChannels.Declare(rates);
         string deviceId = "D-demo-" + Secrets.NewToken()[..6];
         await using (var ctx = db.Create())
         {
-            ctx.Devices.Add(new DeviceRecord { Id = deviceId, SessionId = sessionId, Name = "simulated patient (demo)", Role = nameof(DeviceRole.SensorAndVr), TokenHash = Secrets.Hash(Secrets.NewToken()), CreatedAt = clock.GetUtcNow() });
+            ctx.Devices.Add(new DeviceRecord { Id = deviceId, SessionId = sessionId, Name = "simulated patient (demo)", Role = nameof(DeviceRole.SensorAndVr),
+                TokenHash = Secrets.Hash(Secrets.NewToken()), CreatedAt = clock.GetUtcNow(), ChannelsJson = System.Text.Json.JsonSerializer.Serialize(channels, SessionActor.Json) });
             await ctx.SaveChangesAsync(ct);
         }
-        var rates = new GeneratorRates();
-        var channels = SimulatedDeviceChannels.Declare(rates);
-        await actor.Ask((p, o) => p.DeclareDevice(deviceId, channels, -1, new Dictionary<string, long>(), o));
-        await host.ConsolesChangedAsync(sessionId, +1);   // the scripted stand-in therapist watches the session
+        var session = await sessions.FindAsync(sessionId) ?? throw new InvalidOperationException($"demo session {sessionId} is not running");
+        await session.HelloAsync(deviceId, new DeviceHello(ProtocolVersion.Current, "simulated patient (demo)", channels));
+        await sessions.ConsolesChangedAsync(sessionId, +1);   // the scripted stand-in therapist watches the session
         log.LogInformation("demo: session {Session} is live with a simulated patient device; a scripted stand-in therapist approves proposals " +
             "until you open it in the console: {Url} (log in with the demo account).", Secrets.Pseudonym("session", sessionId), _console);
 
@@ -105,46 +136,46 @@ public sealed class DemoService(DbFactory db, SessionHost host, StoreWriter stor
         var seq = new long[channels.Count];
         var sent = new long[channels.Count];
         double deviceClockStart = 5_000 + Random.Shared.NextDouble() * 1000;   // the device's own clock, unrelated to session time
-        long eventSeq = 0;
+        long eventSeq = 0, tick = 0;
         var pendingSince = new Dictionary<string, double>();
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(100), clock);
         while (await timer.WaitForNextTickAsync(ct))
         {
-            if (host.Find(sessionId) is null) return;   // ended
-            var (phase, intensity, context, paused) = await actor.Ask((p, _) => (p.Phase, p.Engine.Snapshot.CurrentIntensity, p.Engine.CurrentContext, p.Engine.Snapshot.Paused || p.Engine.Stopped));
-            bool exposed = phase == SessionPhase.Exposure && !paused;
-            var (chunk, reports) = patient.Next(0.1, intensity, context, exposed);
+            if (await sessions.FindAsync(sessionId) is not { } s) return;   // ended
+            var view = await s.ViewAsync();
+            bool exposed = view.Phase == SessionPhase.Exposure && !view.ScenePaused;
+            var (chunk, reports) = patient.Next(0.1, view.CurrentIntensity, view.Context, exposed);
             var data = SimulatedDeviceChannels.Samples(chunk);
-            var batches = new List<SampleBatch?>();
+            var batches = new List<SampleBatch>();
             for (int c = 0; c < channels.Count; c++)
             {
                 if (data[c].Length == 0) continue;
                 batches.Add(new SampleBatch(channels[c].Name, seq[c]++, deviceClockStart + sent[c] / channels[c].RateHz, data[c].Select(v => (float)v).ToArray()));
                 sent[c] += data[c].Length;
             }
-            foreach (var ack in await actor.IngestAsync(deviceId, batches))
+            foreach (var ack in await s.SamplesAsync(deviceId, batches.ToArray()))
                 if (ack.Status == BatchStatus.Rejected) log.LogWarning("demo device: batch rejected: {Error}", ack.Error);
             foreach (var r in reports)
-                await actor.Ask((p, o) => p.OnClientEvent(deviceId, new ClientEvent(eventSeq++, deviceClockStart + patient.Time, SimulatedDeviceChannels.EventKind(r), r.Value, null, null), actor.Now, o));
-            // The scripted stand-in therapist: approve what waits for 5 s, release holds after a quiet minute.
-            // It steps back while a real therapist watches in the console.
-            if (host.ConsolesWatching(sessionId) > 1) { pendingSince.Clear(); quietSince = null; continue; }
-            await actor.Ask((p, o) =>
+                await s.EventAsync(deviceId, new ClientEvent(eventSeq++, deviceClockStart + patient.Time, SimulatedDeviceChannels.EventKind(r), r.Value, null, null));
+            // The scripted stand-in therapist, once a second: approve what waits for 5 s, release holds after a quiet
+            // minute. It steps back while a real therapist watches in the console.
+            if (++tick % 10 != 0) continue;
+            if (sessions.ConsolesWatching(sessionId) > 1) { pendingSince.Clear(); quietSince = null; continue; }
+            var snapshot = await s.SnapshotAsync();
+            var v = snapshot.View;
+            foreach (var w in v.Pending.Where(w => w.Status == ProposalStatus.Pending))
             {
-                var view = p.View();
-                foreach (var w in view.Pending.Where(w => w.Status == ProposalStatus.Pending))
-                {
-                    if (!pendingSince.TryGetValue(w.Proposal.Id, out var since)) pendingSince[w.Proposal.Id] = since = view.Elapsed;
-                    if (view.Elapsed - since >= 5) p.Approve("demo:scripted-therapist", w.Proposal.Id, null, o);
-                }
-                bool quiet = view.Sensors.Values.All(v => v == nameof(SensorStatus.Good)) && p.OpenAlerts.All(a => a.At < view.Elapsed - 60);
-                quietSince = quiet ? quietSince ?? view.Elapsed : null;
-                if (quietSince is double q && view.Elapsed - q >= 60)
-                {
-                    if (view.Stopped) p.Resume("demo:scripted-therapist", "scripted stand-in: nothing has fired for 60 s", o);
-                    if (view.HoldActive) p.ReleaseHold("demo:scripted-therapist", "scripted stand-in: nothing has fired for 60 s", o);
-                }
-            });
+                if (!pendingSince.TryGetValue(w.Proposal.Id, out var since)) pendingSince[w.Proposal.Id] = since = v.Elapsed;
+                if (v.Elapsed - since >= 5) await s.CommandAsync(new TherapistCommand(TherapistCommandKind.Approve, Actor, ProposalId: w.Proposal.Id));
+            }
+            bool quiet = v.Sensors.Values.All(x => x == nameof(SensorStatus.Good)) && snapshot.OpenAlerts.All(a => a.At < v.Elapsed - 60);
+            quietSince = quiet ? quietSince ?? v.Elapsed : null;
+            if (quietSince is double q && v.Elapsed - q >= 60)
+            {
+                const string why = "scripted stand-in: nothing has fired for 60 s";
+                if (v.Stopped) await s.CommandAsync(new TherapistCommand(TherapistCommandKind.Resume, Actor, Why: why));
+                if (v.HoldActive) await s.CommandAsync(new TherapistCommand(TherapistCommandKind.ReleaseHold, Actor, Why: why));
+            }
         }
     }
 }

@@ -45,5 +45,12 @@ public interface ISessionDirectory
     Task StartReplayAsync(string sessionId, OpenVret.Signals.Recording recording, bool realTime, string actor);
     int ConsolesWatching(string sessionId);
     Task ConsolesChangedAsync(string sessionId, int delta);
+    /// <summary>A session ended (in a cluster, wherever it ran); may be raised more than once for one session.</summary>
     event Action<string>? Ended;
+}
+
+/// <summary>A call reached a session that is not (or no longer) running, e.g. one that ended a moment ago on another node.</summary>
+public sealed class SessionNotRunningException(string sessionId) : InvalidOperationException($"session {sessionId} is not running (start it first)")
+{
+    public string SessionId { get; } = sessionId;
 }

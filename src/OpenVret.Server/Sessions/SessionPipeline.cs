@@ -58,7 +58,8 @@ public sealed record LiveView(
     double? PredictedExpectancy,
     double? LastViolation,
     IReadOnlyList<PendingProposal> Pending,
-    double BaselineRemainingSeconds);
+    double BaselineRemainingSeconds,
+    bool ScenePaused = false);
 
 public sealed record PendingProposal(Proposal Proposal, ProposalStatus Status, double? AppliesInSeconds);
 
@@ -859,7 +860,7 @@ public sealed class SessionPipeline
             _arousal?.Probability, _arousal?.Level, _arousal?.Uncertainty, _arousal?.TopContributions ?? Array.Empty<Contribution>(),
             _heartRate, _scl, _channels.Values.ToDictionary(c => c.Key, c => c.Status.ToString()),
             s.CurrentItemId, s.CurrentIntensity, Engine.CurrentParameters, Engine.CurrentContext, Engine.HoldActive, Engine.Stopped,
-            _suds, s.PredictedExpectancy, s.LastViolation, pending, baselineLeft);
+            _suds, s.PredictedExpectancy, s.LastViolation, pending, baselineLeft, s.Paused || Engine.Stopped);
     }
 }
 
