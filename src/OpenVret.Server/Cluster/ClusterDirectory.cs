@@ -15,7 +15,7 @@ public sealed class GrainSessionHandle(string sessionId, ISessionGrain grain) : 
     public string SessionId => sessionId;
     public Task<double> NowAsync() => grain.Now();
     public Task<HelloAck> HelloAsync(string deviceId, DeviceHello hello) => grain.Hello(deviceId, hello);
-    public Task<BatchAck[]> SamplesAsync(string deviceId, SampleBatch[] batches) => grain.Samples(deviceId, batches);
+    public async Task<BatchAck[]> SamplesAsync(string deviceId, SampleBatch[] batches) => (await grain.Samples(deviceId, batches)).Value;
     public Task<EventAck> EventAsync(string deviceId, ClientEvent e) => grain.Event(deviceId, e);
     public Task DeviceDisconnectedAsync(string deviceId) => grain.DeviceDisconnected(deviceId);
     public Task<LiveView> ViewAsync() => grain.View();

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using OpenVret.Exposure;
 using OpenVret.Exposure.Session;
+using Orleans.Concurrency;
 using Orleans.Placement;
 using OpenVret.Protocol;
 using OpenVret.Server.Data;
@@ -32,7 +33,8 @@ public interface ISessionGrain : IGrainWithStringKey
     Task<double> Now();
     Task<HelloAck> Hello(string deviceId, DeviceHello hello);
     // [Immutable]: the caller never touches a batch after sending it, so Orleans passes it on without a deep copy.
-    Task<BatchAck[]> Samples(string deviceId, [Immutable] SampleBatch[] batches);
+    // The acks come back as Immutable<T> for the same reason: otherwise Orleans copies them (through JSON) on every call.
+    Task<Immutable<BatchAck[]>> Samples(string deviceId, [Immutable] SampleBatch[] batches);
     Task<EventAck> Event(string deviceId, [Immutable] ClientEvent e);
     Task DeviceDisconnected(string deviceId);
     Task<LiveView> View();
@@ -248,7 +250,7 @@ public sealed class SessionGrain(DbFactory db, StoreWriter store, TimeProvider c
 
     public Task<double> Now() => Task.FromResult(Actor().Now);
     public Task<HelloAck> Hello(string deviceId, DeviceHello hello) => Actor().HelloAsync(deviceId, hello);
-    public Task<BatchAck[]> Samples(string deviceId, SampleBatch[] batches) => Actor().IngestAsync(deviceId, batches);
+    public async Task<Immutable<BatchAck[]>> Samples(string deviceId, SampleBatch[] batches) => new(await Actor().IngestAsync(deviceId, batches));
     public Task<EventAck> Event(string deviceId, ClientEvent e) => Actor().EventAsync(deviceId, e);
     public Task DeviceDisconnected(string deviceId) => Actor().DeviceDisconnectedAsync(deviceId);
     public Task<LiveView> View() => Actor().ViewAsync();
