@@ -167,7 +167,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
             {
                 for (int i = 0; i < seconds * 10; i++)
                 {
-                    var acks = await grain.Samples("D1", sim.Next().ToArray());
+                    var acks = (await grain.Samples("D1", sim.Next().ToArray())).Value;
                     Assert.All(acks, a => Assert.Equal(BatchStatus.Accepted, a.Status));
                     acked += acks.Length;
                 }
