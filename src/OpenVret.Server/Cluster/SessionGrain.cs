@@ -182,13 +182,19 @@ public sealed class SessionGrain(DbFactory db, StoreWriter store, TimeProvider c
 
     private SessionActor Actor() => _actor ?? throw new SessionNotRunningException(SessionId);
 
-    public async Task Start(string actor)
+    /// <summary>The session's record and a fresh setup, when it is a created session that is not running here yet.</summary>
+    private async Task<(SessionRecord Record, SessionSetup Setup)> CreatedAsync(string toDo)
     {
         if (_actor is not null) throw new InvalidOperationException($"session {SessionId} is already running");
         await using var ctx = db.Create();
         var s = await ctx.Sessions.FindAsync(SessionId) ?? throw new InvalidOperationException($"sessionId '{SessionId}': no such session");
-        if (s.State != SessionState.Created) throw new InvalidOperationException($"sessionId '{SessionId}' is {s.State}; only a created session can start");
-        var (setup, _) = await SessionLoader.FreshAsync(ctx, s);
+        if (s.State != SessionState.Created) throw new InvalidOperationException($"sessionId '{SessionId}' is {s.State}; only a created session can {toDo}");
+        return (s, (await SessionLoader.FreshAsync(ctx, s)).Setup);
+    }
+
+    public async Task Start(string actor)
+    {
+        var (s, setup) = await CreatedAsync("start");
         var started = clock.GetUtcNow();
         _actor = new SessionActor(setup, s.PatientId, started, host.Model, store, _sink, clock, metrics);
         await SessionLoader.MarkRunningAsync(store, SessionId, started);
@@ -199,11 +205,7 @@ public sealed class SessionGrain(DbFactory db, StoreWriter store, TimeProvider c
 
     public async Task StartReplay(string deviceId, ChannelDeclaration[] channels, string source, bool realTime, string actor)
     {
-        if (_actor is not null) throw new InvalidOperationException($"session {SessionId} is already running");
-        await using var ctx = db.Create();
-        var s = await ctx.Sessions.FindAsync(SessionId) ?? throw new InvalidOperationException($"sessionId '{SessionId}': no such session");
-        if (s.State != SessionState.Created) throw new InvalidOperationException($"sessionId '{SessionId}' is {s.State}; only a created session can replay a recording");
-        var (setup, _) = await SessionLoader.FreshAsync(ctx, s);
+        var (s, setup) = await CreatedAsync("replay a recording");
         var started = clock.GetUtcNow();
         _replayClock = new ManualTimeProvider(started);
         _replayStarted = started;
