@@ -69,6 +69,8 @@ public sealed class ServerOptions
     /// wait for a free connection. Keep nodes x this below the server's max_connections (100 by default).
     /// </summary>
     public int PostgresMaxPoolSize { get; set; } = 30;
+    /// <summary>Cluster mode: a recording replay whose driving node sends no step for this long ends as interrupted.</summary>
+    public double ReplayDriverTimeoutSeconds { get; set; } = 30;
     /// <summary>SQLite page cache per connection (MiB). The sample index outgrows SQLite's 2 MiB default within minutes of a busy clinic.</summary>
     public int SqliteCacheMiB { get; set; } = 64;
 
@@ -81,5 +83,7 @@ public sealed class ServerOptions
             throw new InvalidOperationException($"OpenVret:PostgresMaxPoolSize = {PostgresMaxPoolSize}: use at least 2 connections per node");
         if (SqliteCacheMiB < 2)
             throw new InvalidOperationException($"OpenVret:SqliteCacheMiB = {SqliteCacheMiB}: use at least 2 MiB");
+        if (!(ReplayDriverTimeoutSeconds >= 1 && ReplayDriverTimeoutSeconds <= 3600))
+            throw new InvalidOperationException($"OpenVret:ReplayDriverTimeoutSeconds = {ReplayDriverTimeoutSeconds}: use 1 to 3600 s");
     }
 }

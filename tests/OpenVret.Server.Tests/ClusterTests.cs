@@ -30,9 +30,10 @@ public static class ClusterTestStore
     public static StoreWriter Store { get; private set; } = null!;
     public static bool StoreMembership { get; private set; }
 
-    public static async Task UseAsync(string? postgres, bool storeMembership)
+    public static async Task UseAsync(string? postgres, bool storeMembership, double replayDriverTimeoutSeconds = 30)
     {
-        Options = new ServerOptions { DataFolder = Path.Combine(Path.GetTempPath(), "openvret-cluster-" + Guid.NewGuid().ToString("N")[..8]), PostgresConnection = postgres, TickMilliseconds = 200, Demo = false };
+        Options = new ServerOptions { DataFolder = Path.Combine(Path.GetTempPath(), "openvret-cluster-" + Guid.NewGuid().ToString("N")[..8]), PostgresConnection = postgres, TickMilliseconds = 200, Demo = false,
+            ReplayDriverTimeoutSeconds = replayDriverTimeoutSeconds };
         Db = new DbFactory(Options);
         await Db.MigrateAsync();
         Store = new StoreWriter(Db, TimeProvider.System, NullLogger<StoreWriter>.Instance);
@@ -125,6 +126,41 @@ public sealed class ClusterTests(ITestOutputHelper output)
     {
         await ClusterTestStore.UseAsync(null, storeMembership: false);
         await Run(silos: 2);
+    }
+
+    /// <summary>A replay whose driving node stops sending steps ends as interrupted, and the trail says so.</summary>
+    [Fact]
+    public async Task A_replay_whose_driver_stops_ends_as_interrupted()
+    {
+        await ClusterTestStore.UseAsync(null, storeMembership: false, replayDriverTimeoutSeconds: 2);
+        var builder = new TestClusterBuilder(1);
+        builder.AddSiloBuilderConfigurator<ClusterSilo>();
+        builder.AddClientBuilderConfigurator<ClusterClient>();
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        try
+        {
+            var sessionId = await CreateSessionAsync();
+            var grain = cluster.GrainFactory.GetGrain<ISessionGrain>(sessionId);
+            await grain.StartReplay("D-replay-x", SimDevice.Channels.ToArray(), "recording.edf", realTime: false, "user:1");
+            var sim = new SimDevice();
+            var acks = await grain.ReplayStep(1, sim.Next().ToArray());
+            Assert.All(acks!, a => Assert.Equal(BatchStatus.Accepted, a.Status));
+            // The driver goes quiet: the grain's timer ends the replay after the timeout.
+            SessionRecord? record = null;
+            for (int i = 0; i < 100 && record?.State != SessionState.Ended; i++)
+            {
+                await Task.Delay(100);
+                await using var ctx = ClusterTestStore.Db.Create();
+                record = await ctx.Sessions.AsNoTracking().FirstAsync(x => x.Id == sessionId);
+            }
+            Assert.Equal(SessionState.Ended, record!.State);
+            Assert.Equal("replay", record.Source);
+            await using (var ctx = ClusterTestStore.Db.Create())
+                Assert.Contains(await ctx.Audit.AsNoTracking().Where(a => a.SessionId == sessionId).Select(a => a.Action).ToListAsync(), a => a == "replay_interrupted");
+            Assert.Null(await grain.ReplayStep(2, sim.Next().ToArray()));   // a late driver learns the session no longer runs
+        }
+        finally { await cluster.StopAllSilosAsync(); await cluster.DisposeAsync(); }
     }
 
     /// <summary>Three silos whose membership and store are one real PostgreSQL database (the clinic-network setup).</summary>

@@ -147,7 +147,7 @@ public sealed class ClusterDirectory : ISessionDirectory
 
     /// <summary>
     /// The session's grain runs the replay on the recording's clock; this node, which holds the recording, drives it
-    /// step by step. If this node dies, the grain ends the replay as interrupted after <see cref="SessionGrain.ReplayDriverTimeout"/>.
+    /// step by step. If this node dies, the grain ends the replay as interrupted (OpenVret:ReplayDriverTimeoutSeconds without a step).
     /// </summary>
     public async Task StartReplayAsync(string sessionId, OpenVret.Signals.Recording recording, bool realTime, string actor)
     {

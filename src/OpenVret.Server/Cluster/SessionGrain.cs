@@ -90,7 +90,7 @@ public sealed class SessionGrain(DbFactory db, StoreWriter store, TimeProvider c
     private string _replayDevice = "";
     private DateTime _lastReplayStep;
     /// <summary>A replay whose driving node sends no step for this long ends as interrupted.</summary>
-    public static readonly TimeSpan ReplayDriverTimeout = TimeSpan.FromSeconds(30);
+    private TimeSpan ReplayDriverTimeout => TimeSpan.FromSeconds(options.ReplayDriverTimeoutSeconds);
     private readonly FanOutSink _sink = new();
     private readonly Dictionary<string, int> _consoles = new(StringComparer.Ordinal);
 
