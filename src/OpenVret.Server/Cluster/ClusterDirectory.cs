@@ -43,9 +43,14 @@ public sealed class NodeRelay(IHubContext<DeviceHub> devices, IHubContext<Consol
     /// <summary>This node has a client of the session: make sure the session's output reaches it.</summary>
     public async Task TrackAsync(string sessionId)
     {
-        bool isNew = !_sessions.ContainsKey(sessionId);
-        _sessions[sessionId] = DateTime.UtcNow;
-        if (isNew && _self is not null) await Renew(sessionId);
+        var now = DateTime.UtcNow;
+        if (_sessions.TryGetValue(sessionId, out var seen))
+        {
+            if (now - seen > TimeSpan.FromSeconds(1)) _sessions[sessionId] = now;   // every device message calls this: write at most once a second
+            return;
+        }
+        _sessions[sessionId] = now;
+        if (_self is not null) await Renew(sessionId);
     }
 
     private async Task Renew(string sessionId)
@@ -117,10 +122,13 @@ public sealed class ClusterDirectory : ISessionDirectory
         relay.Ended += id =>
         {
             _state.TryRemove(id, out _);
+            _handles.TryRemove(id, out _);
             Ended?.Invoke(id);
         };
     }
     private readonly ConcurrentDictionary<string, (bool Running, DateTime At)> _state = new(StringComparer.Ordinal);
+    /// <summary>One handle per running session (a grain reference is stable), forgotten when the session ends.</summary>
+    private readonly ConcurrentDictionary<string, GrainSessionHandle> _handles = new(StringComparer.Ordinal);
 
     public event Action<string>? Ended;
 
@@ -134,7 +142,7 @@ public sealed class ClusterDirectory : ISessionDirectory
         }
         if (!s.Running) return null;
         await relay.TrackAsync(sessionId);
-        return new GrainSessionHandle(sessionId, grains.GetGrain<ISessionGrain>(sessionId));
+        return _handles.GetOrAdd(sessionId, id => new GrainSessionHandle(id, grains.GetGrain<ISessionGrain>(id)));
     }
 
     public async Task StartAsync(string sessionId, string actor)
@@ -178,6 +186,7 @@ public sealed class ClusterDirectory : ISessionDirectory
         if (await FindAsync(sessionId) is null) throw new OpenVret.Exposure.ExposureInputException("sessionId", sessionId, "is not running");
         var digest = await grains.GetGrain<ISessionGrain>(sessionId).End(actor);
         _state.TryRemove(sessionId, out _);
+        _handles.TryRemove(sessionId, out _);
         await using (var ctx = db.Create())
         {
             var patientId = await ctx.Sessions.AsNoTracking().Where(x => x.Id == sessionId).Select(x => x.PatientId).FirstAsync();
