@@ -109,6 +109,29 @@ public class SampleBlockTests
     }
 
     [Fact]
+    public async Task An_export_over_a_damaged_block_fails_naming_the_block_instead_of_writing_a_wrong_archive()
+    {
+        var (db, folder) = await NewStore();
+        try
+        {
+            await using (var ctx = db.Create())
+            {
+                ctx.Sessions.Add(new SessionRecord { Id = "s1", PatientId = "p1", Scheduler = "inhibitory", Mode = "manual", CreatedAt = DateTimeOffset.UtcNow });
+                ctx.SampleBlocks.Add(SampleBlockCodec.Encode(new[] { Chunk("ecg", 0, 25) }));
+                var damaged = SampleBlockCodec.Encode(new[] { Chunk("ecg", 1, 25) });
+                damaged.Data = damaged.Data[..^10];                                     // e.g. a torn page
+                ctx.SampleBlocks.Add(damaged);
+                await ctx.SaveChangesAsync();
+            }
+            await using var read = db.Create();
+            var e = await Assert.ThrowsAsync<InvalidDataException>(() => SessionExport.ArchiveAsync(read, "s1"));
+            Assert.Contains("sample block 2", e.Message);
+            Assert.Contains("ecg:1", e.Message);
+        }
+        finally { Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools(); Directory.Delete(folder, true); }
+    }
+
+    [Fact]
     public async Task Upgrading_a_store_with_per_channel_rows_moves_every_row_into_blocks_in_order_and_drops_the_old_table()
     {
         var (db, folder) = await NewStore();

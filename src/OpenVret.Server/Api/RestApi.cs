@@ -410,7 +410,9 @@ public static class RestApi
         {
             await using var ctx = db.Create();
             if (await ctx.Sessions.FindAsync(id) is null) return Problem("id", id, "no such session", 404);
-            var bytes = await SessionExport.ArchiveAsync(ctx, id);
+            byte[] bytes;
+            try { bytes = await SessionExport.ArchiveAsync(ctx, id); }
+            catch (InvalidDataException e) { return Problem("sampleBlocks", id, $"the stored samples are damaged: {e.Message}", 500); }
             await store.Audit(Actor(u), "export", id, $"session archive, {bytes.Length} bytes");
             return Results.File(bytes, "application/zip", $"{id}.zip");
         });
