@@ -182,6 +182,46 @@ public class PipelineTests
     }
 
     [Fact]
+    public void A_replaced_device_can_be_removed_so_its_lost_sensors_stop_holding_the_exposure()
+    {
+        var run = new Run();
+        run.Stream(70);
+        Assert.Equal(SessionPhase.Exposure, run.Pipeline.Phase);
+        // D1 dies; a replacement wearable D2 pairs and streams.
+        var d2 = new SimDevice();
+        run.Pipeline.DeclareDevice("D2", SimDevice.Channels, -1, new Dictionary<string, long>(), run.New());
+        void StreamD2(double seconds)
+        {
+            for (int i = 0; i < seconds * 10; i++)
+            {
+                run.Now += 0.1;
+                run.Clock.SetUtcNow(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero).AddSeconds(run.Now));
+                foreach (var b in d2.Next()) Assert.Equal(BatchStatus.Accepted, run.Pipeline.Ingest("D2", b, run.Now, run.New()).Ack.Status);
+                if (i % 2 == 0) run.Pipeline.Tick(run.Now, run.New());
+            }
+        }
+        StreamD2(8);
+        Assert.Equal("Lost", run.Pipeline.View().Sensors["D1:ecg"]);
+        Assert.True(run.Pipeline.Engine.HoldActive);
+        Assert.Contains(run.Pipeline.View().Sensors.Values, v => v == "Lost");
+
+        var unknown = Assert.Throws<ProtocolException>(() => run.Pipeline.Execute(new TherapistCommand(TherapistCommandKind.RemoveDevice, "user:1", DeviceId: "D9"), run.New()));
+        Assert.Contains("deviceId", unknown.Message);
+        Assert.Contains("D9", unknown.Message);
+        run.Pipeline.Execute(new TherapistCommand(TherapistCommandKind.RemoveDevice, "user:1", DeviceId: "D1", Why: "wearable replaced"), run.New());
+        Assert.DoesNotContain(run.Pipeline.View().Sensors.Keys, k => k.StartsWith("D1:"));
+        Assert.All(run.Pipeline.View().Sensors.Values, v => Assert.Equal("Good", v));   // D2's sensors only
+        Assert.Contains(run.Audit, a => a.Action == "device_removed" && a.Detail.Contains("wearable replaced"));
+        run.Pipeline.ReleaseHold("user:1", "the new wearable is on", run.New());
+        StreamD2(3);
+        Assert.False(run.Pipeline.Engine.HoldActive);
+        // Nothing more is taken from the removed device.
+        Assert.Equal(BatchStatus.Rejected, run.Pipeline.Ingest("D1", run.Device.Next()[0], run.Now, run.New()).Ack.Status);
+        Assert.Throws<ProtocolException>(() => run.Pipeline.DeclareDevice("D1", SimDevice.Channels, -1, new Dictionary<string, long>(), run.New()));
+        Assert.Equal(BatchStatus.Rejected, run.Pipeline.OnClientEvent("D1", new ClientEvent(9_999, 0, ClientEventKind.Suds, 20, null, null), run.Now, run.New()).Status);
+    }
+
+    [Fact]
     public void Without_a_console_the_session_holds_and_says_why()
     {
         var run = new Run(EngineMode.SupervisedAuto);

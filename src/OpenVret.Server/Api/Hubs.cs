@@ -180,6 +180,8 @@ public sealed class ConsoleHub(ISessionDirectory host, AgentService agents, Site
     public Task SetBiofeedback(string sessionId, bool breathingGuide, bool arousalGauge) =>
         Do(sessionId, new TherapistCommand(TherapistCommandKind.Biofeedback, Actor, BreathingGuide: breathingGuide, ArousalGauge: arousalGauge));
     public Task AcknowledgeAlert(string sessionId, string alertId) => Do(sessionId, new TherapistCommand(TherapistCommandKind.AcknowledgeAlert, Actor, AlertId: alertId));
+    public Task RemoveDevice(string sessionId, string deviceId, string? why) =>
+        Do(sessionId, new TherapistCommand(TherapistCommandKind.RemoveDevice, Actor, DeviceId: deviceId, Why: why ?? ""));
 
     // Virtual humans: every call is on the audit trail (through the session actor).
     private async Task<T> Agent<T>(string sessionId, Func<Task<T>> work)

@@ -26,6 +26,7 @@ public sealed class DemoService(DbFactory db, SessionHost host, ISessionDirector
     Microsoft.AspNetCore.Hosting.Server.IServer server, IHostApplicationLifetime lifetime) : BackgroundService
 {
     private const string Actor = "demo:scripted-therapist";
+    private const string DeviceName = "simulated patient (demo)";
 
     public const string PatientId = "P-demo-01";
     private string _console = "/console/";
@@ -119,13 +120,27 @@ public sealed class DemoService(DbFactory db, SessionHost host, ISessionDirector
         var rates = new GeneratorRates();
         var channels = SimulatedDeviceChannels.Declare(rates);
         string deviceId = "D-demo-" + Secrets.NewToken()[..6];
+        List<string> previous;
         await using (var ctx = db.Create())
         {
-            ctx.Devices.Add(new DeviceRecord { Id = deviceId, SessionId = sessionId, Name = "simulated patient (demo)", Role = nameof(DeviceRole.SensorAndVr),
+            // A demo device left by an earlier run (a restart, or a cluster node that died) will not come back.
+            previous = await ctx.Devices.Where(d => d.SessionId == sessionId && d.Name == DeviceName && d.RevokedAt == null).Select(d => d.Id).ToListAsync(ct);
+            ctx.Devices.Add(new DeviceRecord { Id = deviceId, SessionId = sessionId, Name = DeviceName, Role = nameof(DeviceRole.SensorAndVr),
                 TokenHash = Secrets.Hash(Secrets.NewToken()), CreatedAt = clock.GetUtcNow(), ChannelsJson = System.Text.Json.JsonSerializer.Serialize(channels, SessionActor.Json) });
             await ctx.SaveChangesAsync(ct);
         }
         var session = await sessions.FindAsync(sessionId) ?? throw new InvalidOperationException($"demo session {sessionId} is not running");
+        foreach (var old in previous)
+        {
+            // Taken out of the session like a therapist would (audited), so its lost sensors do not hold the demo forever.
+            try { await session.CommandAsync(new TherapistCommand(TherapistCommandKind.RemoveDevice, "server:demo", DeviceId: old, Why: "the demo's previous simulated device (its server stopped)")); }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Not in the live session (it never said hello since the session resumed): revoking it is enough.
+                log.LogDebug("demo: previous device not in the live session: {Error}", e.Message);
+                await store.Run(async d => { var r = await d.Devices.FindAsync(old); if (r is not null) { r.RevokedAt ??= clock.GetUtcNow(); await d.SaveChangesAsync(); } });
+            }
+        }
         await session.HelloAsync(deviceId, new DeviceHello(ProtocolVersion.Current, "simulated patient (demo)", channels));
         await sessions.ConsolesChangedAsync(sessionId, +1);   // the scripted stand-in therapist watches the session
         log.LogInformation("demo: session {Session} is live with a simulated patient device; a scripted stand-in therapist approves proposals " +

@@ -8,12 +8,12 @@ namespace OpenVret.Server.Sessions;
 /// <summary>What the console sees when it starts watching: the live view, open alerts, the engine's recent record and the conversation.</summary>
 public sealed record WatchSnapshot(LiveView View, IReadOnlyList<Alert> OpenAlerts, IReadOnlyList<EngineEvent> RecentEvents, IReadOnlyList<TranscriptItem> Transcript);
 
-public enum TherapistCommandKind { Approve, Reject, Veto, Override, EmergencyStop, Resume, ReleaseHold, Biofeedback, AcknowledgeAlert }
+public enum TherapistCommandKind { Approve, Reject, Veto, Override, EmergencyStop, Resume, ReleaseHold, Biofeedback, AcknowledgeAlert, RemoveDevice }
 
 /// <summary>A therapist's decision on a live session, as data (it crosses nodes in cluster mode); audited by the pipeline.</summary>
 public sealed record TherapistCommand(TherapistCommandKind Kind, string Actor, string? ProposalId = null, string? ItemId = null,
     IReadOnlyDictionary<string, double>? Parameters = null, ExposureContext? Context = null, string? Why = null,
-    bool BreathingGuide = false, bool ArousalGauge = false, string? AlertId = null);
+    bool BreathingGuide = false, bool ArousalGauge = false, string? AlertId = null, string? DeviceId = null);
 
 /// <summary>
 /// The operations the hubs, the REST API and the agents perform on a live session, with typed, serialisable

@@ -215,6 +215,7 @@ public sealed class SessionPipeline
             if (!(c.RateHz > 0 && c.RateHz <= 2000)) throw new ProtocolException($"channels[{c.Name}].rateHz", c.RateHz.ToString(CultureInfo.InvariantCulture), "must be > 0 and <= 2000 Hz");
             if (!Enum.IsDefined(c.Kind)) throw new ProtocolException($"channels[{c.Name}].kind", c.Kind.ToString(), "unknown channel kind");
         }
+        if (_removed.Contains(deviceId)) throw new ProtocolException("deviceId", deviceId, "the therapist removed this device from the session; pair a new one");
         if (!_devices.TryGetValue(deviceId, out var device)) _devices[deviceId] = device = new DeviceState(deviceId);
         device.Connected = true;
         device.LastEventSequence = Math.Max(device.LastEventSequence, lastEventSequence);
@@ -273,6 +274,7 @@ public sealed class SessionPipeline
             return new BatchAck(channel, seq, BatchStatus.Rejected, error);
         }
         if (b is null) return new IngestDecision(Reject("", -1, "batch: missing"), null);
+        if (_removed.Contains(deviceId)) return new IngestDecision(Reject(b.Channel ?? "", b.Sequence, "deviceId: the therapist removed this device from the session"), null);
         if (Phase == SessionPhase.Ended) return new IngestDecision(Reject(b.Channel ?? "", b.Sequence, "session: ended; no more data is accepted"), null);
         if (!_channels.TryGetValue($"{deviceId}:{b.Channel}", out var ch))
             return new IngestDecision(Reject(b.Channel ?? "", b.Sequence, $"channel: '{b.Channel}' was not declared in this device's hello; declared: {string.Join(", ", _channels.Values.Where(c => c.DeviceId == deviceId).Select(c => c.Spec.Name))}"), null);
@@ -434,6 +436,7 @@ public sealed class SessionPipeline
             return new EventAck(seq, BatchStatus.Rejected, error);
         }
         if (e is null) return Reject(-1, "event: missing");
+        if (_removed.Contains(deviceId)) return Reject(e.Sequence, "deviceId: the therapist removed this device from the session");
         if (!_devices.TryGetValue(deviceId, out var device)) return Reject(e.Sequence, "device: send a hello first");
         if (e.Sequence <= device.LastEventSequence) return new EventAck(e.Sequence, BatchStatus.Duplicate, null);
         if (!Enum.IsDefined(e.Kind)) return Reject(e.Sequence, $"kind: unknown event kind {(int)e.Kind}");
@@ -641,6 +644,27 @@ public sealed class SessionPipeline
         Command(o, SceneCommandKind.Resume, null, null, null, "resumed by the therapist");
     }
 
+    /// <summary>
+    /// The therapist takes a device out of the session (a wearable replaced, or one that will not come back): its
+    /// channels leave the pipeline (its lost sensors no longer show as lost, raise alerts or count for the safety
+    /// policy), and nothing more is accepted from it (the host also revokes its token). What it sent stays stored.
+    /// </summary>
+    public void RemoveDevice(string actor, string deviceId, string why, Outbox o)
+    {
+        if (!_devices.TryGetValue(deviceId, out var device) || _removed.Contains(deviceId))
+            throw new ProtocolException("deviceId", deviceId, $"no such device in this session; devices: {string.Join(", ", _devices.Keys.Where(d => !_removed.Contains(d)))}");
+        _removed.Add(deviceId);
+        device.Connected = false;
+        var channels = _channels.Where(kv => kv.Value.DeviceId == deviceId).Select(kv => kv.Key).ToList();
+        foreach (var k in channels) _channels.Remove(k);
+        if (channels.Count > 0) RebuildExtractor(o);
+        o.Audit.Add(new AuditDraft(actor, "device_removed", $"{deviceId}: {why}"));
+        o.Entries.Add(new EntryDraft(_now, EntryKind.Event, "device_removed", new { deviceId, channels, why }));
+    }
+
+    /// <summary>Devices the therapist removed: nothing more is accepted from them.</summary>
+    private readonly HashSet<string> _removed = new(StringComparer.Ordinal);
+
     public void ReleaseHold(string actor, string why, Outbox o)
     {
         o.Audit.Add(new AuditDraft(actor, "release_hold", why));
@@ -680,6 +704,7 @@ public sealed class SessionPipeline
             case TherapistCommandKind.ReleaseHold: ReleaseHold(c.Actor, c.Why ?? "", o); break;
             case TherapistCommandKind.Biofeedback: SetBiofeedback(c.Actor, c.BreathingGuide, c.ArousalGauge, o); break;
             case TherapistCommandKind.AcknowledgeAlert: AcknowledgeAlert(c.Actor, Required(c.AlertId, "alertId"), o); break;
+            case TherapistCommandKind.RemoveDevice: RemoveDevice(c.Actor, Required(c.DeviceId, "deviceId"), c.Why ?? "", o); break;
             default: throw new ProtocolException("kind", c.Kind.ToString(), "unknown therapist command");
         }
 

@@ -219,7 +219,13 @@
     $("#live-band").textContent = v.arousalProbability == null ? (v.phase === "Baseline" ? "calibrating on the resting baseline" : "not enough signal") :
       `calibrated; uncertainty ${fmt(v.arousalUncertainty, 2)} (band ${fmt(Math.max(0, v.arousalProbability - v.arousalUncertainty / 2), 2)}–${fmt(Math.min(1, v.arousalProbability + v.arousalUncertainty / 2), 2)})`;
     $("#live-why").textContent = (v.topContributions || []).map(c => c.text).join("; ") || "–";
-    $("#sensors").replaceChildren(...Object.entries(v.sensors || {}).map(([k, s]) => el("span", { class: `badge sensor-${s}`, title: k }, `${k.split(":").pop()}: ${s}`)));
+    // A device whose sensors are lost can be taken out of the session (e.g. a replaced wearable): its lost sensors then stop holding the exposure.
+    const lostDevices = [...new Set(Object.entries(v.sensors || {}).filter(([, s]) => s === "Lost").map(([k]) => k.slice(0, k.lastIndexOf(":"))))];
+    $("#sensors").replaceChildren(...Object.entries(v.sensors || {}).map(([k, s]) => el("span", { class: `badge sensor-${s}`, title: k }, `${k.split(":").pop()}: ${s}`)),
+      ...lostDevices.map(d => el("button", { class: "remove-device", title: `take device ${d} out of the session`, onclick: async () => {
+        if (!confirm(`Remove device ${d} from this session? Its stored data stays; it cannot send again (pair a new device).`)) return;
+        await hub.invoke("RemoveDevice", sessionId, d, "removed in the console: its sensors were lost");
+      } }, `Remove ${d}`)));
     $("#scene-item").textContent = v.currentItemId || "–";
     $("#scene-intensity").textContent = fmt(v.currentIntensity, 2);
     $("#scene-params").textContent = v.phase === "Baseline" ? "calm neutral scene (baseline)" : params(v.parameters);
