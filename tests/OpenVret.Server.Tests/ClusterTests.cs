@@ -133,11 +133,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
     public async Task A_replay_whose_driver_stops_ends_as_interrupted()
     {
         await ClusterTestStore.UseAsync(null, storeMembership: false, replayDriverTimeoutSeconds: 2);
-        var builder = new TestClusterBuilder(1);
-        builder.AddSiloBuilderConfigurator<ClusterSilo>();
-        builder.AddClientBuilderConfigurator<ClusterClient>();
-        var cluster = builder.Build();
-        await cluster.DeployAsync();
+        var cluster = await DeployAsync(silos: 1);
         try
         {
             var sessionId = await CreateSessionAsync();
@@ -181,7 +177,8 @@ public sealed class ClusterTests(ITestOutputHelper output)
         finally { await TestPostgres.DropDatabaseAsync(connection); }
     }
 
-    private async Task Run(int silos)
+    /// <summary>An in-process cluster of <paramref name="silos"/> over <see cref="ClusterTestStore"/>.</summary>
+    private static async Task<TestCluster> DeployAsync(int silos)
     {
         var builder = new TestClusterBuilder((short)silos);
         builder.Options.UseTestClusterMembership = !ClusterTestStore.StoreMembership;
@@ -189,6 +186,12 @@ public sealed class ClusterTests(ITestOutputHelper output)
         builder.AddClientBuilderConfigurator<ClusterClient>();
         var cluster = builder.Build();
         await cluster.DeployAsync();
+        return cluster;
+    }
+
+    private async Task Run(int silos)
+    {
+        var cluster = await DeployAsync(silos);
         try
         {
             var sessionId = await CreateSessionAsync();
