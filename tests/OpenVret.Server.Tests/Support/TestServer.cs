@@ -180,7 +180,13 @@ public static class TestPostgres
         await using var c = new NpgsqlConnection(Admin);
         await c.OpenAsync();
         await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", c);
-        await cmd.ExecuteNonQueryAsync();
+        for (int attempt = 1; ; attempt++)
+        {
+            try { await cmd.ExecuteNonQueryAsync(); return; }
+            // FORCE cannot end a backend of another role: an autovacuum worker busy on the database after a test
+            // that wrote a lot. It finishes within moments.
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege && attempt < 20) { await Task.Delay(250); }
+        }
     }
 
     public static async Task<string> NewDatabaseAsync()
