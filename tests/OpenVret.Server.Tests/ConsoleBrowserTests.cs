@@ -199,6 +199,41 @@ public class ConsoleBrowserTests
     }
 
     [ChromiumFact]
+    public async Task A_device_whose_sensors_are_lost_can_be_removed_from_the_console()
+    {
+        await using var s = await TestServer.StartAsync();
+        var t = await s.LoginAsync();
+        var session = await s.CreateSessionAsync(t, mode: "suggest", baseline: 60);
+        var pairing = await s.PairAsync(session.Code, DeviceRole.Sensor);
+        var device = await s.DeviceConnectionAsync(pairing.DeviceToken);
+        await device.InvokeAsync<HelloAck>("Hello", new DeviceHello(ProtocolVersion.Current, "browser-test", SimDevice.Channels));
+        var sim = new SimDevice();
+        for (int i = 0; i < 10; i++) await device.InvokeAsync<BatchAck[]>("SamplesMany", sim.Next().ToArray());   // then it goes silent
+
+        using var pw = await Playwright.CreateAsync();
+        await using var browser = await ChromiumFactAttribute.LaunchAsync(pw);
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 800 } });
+        page.Dialog += async (_, d) => await d.AcceptAsync();
+        await page.GotoAsync(s.BaseUrl);
+        await page.GetByLabel("User name").FillAsync(TestServer.AdminUser);
+        await page.GetByLabel("Password").FillAsync(TestServer.AdminPassword);
+        await page.Keyboard.PressAsync("Enter");
+        await page.Locator($"tr[data-session-id='{session.SessionId}'] a.watch").ClickAsync();
+        await Assertions.Expect(page.Locator("#sensors .sensor-Lost")).ToHaveCountAsync(SimDevice.Channels.Length, new() { Timeout = 15_000 });
+        var remove = page.Locator("#sensors button.remove-device");
+        await Assertions.Expect(remove).ToHaveTextAsync($"Remove {pairing.DeviceId}");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(AppContext.BaseDirectory, "console-screenshots", "11-lost-device.png") });
+        await remove.ClickAsync();
+        await Assertions.Expect(page.Locator("#sensors .badge")).ToHaveCountAsync(0);
+        await Assertions.Expect(remove).ToHaveCountAsync(0);
+        // The device is out: what it sends now is refused, naming why.
+        var acks = await device.InvokeAsync<BatchAck[]>("SamplesMany", sim.Next().ToArray());
+        Assert.All(acks, a => Assert.Equal(BatchStatus.Rejected, a.Status));
+        Assert.Contains("removed", acks[0].Error);
+        await device.DisposeAsync();
+    }
+
+    [ChromiumFact]
     public async Task The_demo_is_live_in_the_console_with_the_printed_credentials()
     {
         await using var s = await TestServer.StartAsync(settings: new()
