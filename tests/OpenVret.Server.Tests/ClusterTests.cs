@@ -138,7 +138,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
         {
             var sessionId = await CreateSessionAsync();
             var grain = cluster.GrainFactory.GetGrain<ISessionGrain>(sessionId);
-            await grain.StartReplay("D-replay-x", SimDevice.Channels.ToArray(), "recording.edf", realTime: false, "user:1");
+            await grain.StartReplay(SimDevice.Channels.ToArray(), "recording.edf", realTime: false, "user:1");
             var sim = new SimDevice();
             var acks = await grain.ReplayStep(1, sim.Next().ToArray());
             Assert.All(acks!, a => Assert.Equal(BatchStatus.Accepted, a.Status));

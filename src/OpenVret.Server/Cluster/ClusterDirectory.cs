@@ -161,24 +161,11 @@ public sealed class ClusterDirectory : ISessionDirectory
     {
         var (usable, channels) = Replay.Declare(recording);
         var grain = grains.GetGrain<ISessionGrain>(sessionId);
-        try { await grain.StartReplay(Replay.NewDeviceId(), channels.ToArray(), Path.GetFileName(recording.Source), realTime, actor); }
+        try { await grain.StartReplay(channels.ToArray(), Path.GetFileName(recording.Source), realTime, actor); }
         catch (InvalidOperationException e) { throw new OpenVret.Exposure.ExposureInputException("sessionId", sessionId, e.Message); }
         _state.TryRemove(sessionId, out _);
         await relay.TrackAsync(sessionId);
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                bool whole = await Replay.RunAsync(usable, channels, realTime, (t, batches) => grain.ReplayStep(t, batches),
-                    error => log.LogWarning("replay of {Session}: batch rejected: {Error}", Security.Secrets.Pseudonym("session", sessionId), error));
-                if (whole) await EndAsync(sessionId, actor);
-            }
-            catch (Exception e)
-            {
-                log.LogError(e, "replay of {Session} failed", Security.Secrets.Pseudonym("session", sessionId));
-                await store.Audit("server", "replay_failed", sessionId, e.Message);
-            }
-        });
+        Replay.DriveInBackground(sessionId, usable, channels, realTime, (t, batches) => grain.ReplayStep(t, batches), () => EndAsync(sessionId, actor), store, log);
     }
 
     public async Task EndAsync(string sessionId, string actor)

@@ -25,7 +25,7 @@ public interface ISessionGrain : IGrainWithStringKey
     /// A created session replays a recording (see <see cref="Replay"/>): its clock follows the recording, and the node
     /// that received the recording drives it with <see cref="ReplayStep"/>.
     /// </summary>
-    Task StartReplay(string deviceId, [Immutable] ChannelDeclaration[] channels, string source, bool realTime, string actor);
+    Task StartReplay([Immutable] ChannelDeclaration[] channels, string source, bool realTime, string actor);
     /// <summary>One replay step: the session's clock moves to <paramref name="seconds"/> into the recording; null when the session no longer runs.</summary>
     Task<BatchAck[]?> ReplayStep(double seconds, [Immutable] SampleBatch[] batches);
     /// <summary>Ends the session and returns what it adds to the patient's memory.</summary>
@@ -84,10 +84,8 @@ public sealed class SessionGrain(DbFactory db, StoreWriter store, TimeProvider c
 {
     private SessionActor? _actor;
     private IGrainTimer? _timer;
-    /// <summary>A replay's clock (the recording's time), its start, its device and when its driver last stepped it.</summary>
-    private ManualTimeProvider? _replayClock;
-    private DateTimeOffset _replayStarted;
-    private string _replayDevice = "";
+    /// <summary>The replay this session runs (null for a live session), and when its driver last stepped it.</summary>
+    private Replay.Run? _replay;
     private DateTime _lastReplayStep;
     /// <summary>A replay whose driving node sends no step for this long ends as interrupted.</summary>
     private TimeSpan ReplayDriverTimeout => TimeSpan.FromSeconds(options.ReplayDriverTimeoutSeconds);
@@ -168,7 +166,7 @@ public sealed class SessionGrain(DbFactory db, StoreWriter store, TimeProvider c
         _timer ??= this.RegisterGrainTimer(async _ =>
         {
             if (_actor is null) return;
-            if (_replayClock is not null && DateTime.UtcNow - _lastReplayStep > ReplayDriverTimeout)
+            if (_replay is not null && DateTime.UtcNow - _lastReplayStep > ReplayDriverTimeout)
             {
                 await _actor.Ask((p, o) => p.End("server", o));
                 await Replay.MarkInterruptedAsync(store, SessionId, clock.GetUtcNow(), $"no replay step for {ReplayDriverTimeout.TotalSeconds:0} s (the node driving it stopped)");
@@ -203,30 +201,22 @@ public sealed class SessionGrain(DbFactory db, StoreWriter store, TimeProvider c
         StartTimer();
     }
 
-    public async Task StartReplay(string deviceId, ChannelDeclaration[] channels, string source, bool realTime, string actor)
+    public async Task StartReplay(ChannelDeclaration[] channels, string source, bool realTime, string actor)
     {
         var (s, setup) = await CreatedAsync("replay a recording");
-        var started = clock.GetUtcNow();
-        _replayClock = new ManualTimeProvider(started);
-        _replayStarted = started;
-        _replayDevice = deviceId;
+        _replay = new Replay.Run(clock.GetUtcNow(), (replayClock, started) => new SessionActor(setup, s.PatientId, started, host.Model, store, _sink, replayClock, metrics));
+        _actor = _replay.Actor;
         _lastReplayStep = DateTime.UtcNow;
-        _actor = new SessionActor(setup, s.PatientId, started, host.Model, store, _sink, _replayClock, metrics);
-        await Replay.MarkStartedAsync(store, SessionId, started, deviceId, source, channels, realTime, actor);
+        await _replay.BeginAsync(store, source, channels, realTime, actor, _consoles.Values.Sum());
         metrics.SessionStarted();
-        await _actor.Ask((p, o) => p.DeclareDevice(deviceId, channels, -1, new Dictionary<string, long>(), o));
-        await _actor.Ask((p, o) => p.ConsoleCount(Math.Max(1, _consoles.Values.Sum()), o));   // nobody needs to veto a recording
         StartTimer();
     }
 
     public async Task<BatchAck[]?> ReplayStep(double seconds, SampleBatch[] batches)
     {
-        if (_actor is null || _replayClock is null) return null;
+        if (_replay is null) return null;
         _lastReplayStep = DateTime.UtcNow;
-        _replayClock.SetUtcNow(_replayStarted.AddSeconds(seconds));
-        var acks = batches.Length > 0 ? await _actor.IngestAsync(_replayDevice, batches) : [];
-        await _actor.Tick();
-        return acks;
+        return await _replay.StepAsync(seconds, batches);
     }
 
     public async Task<OpenVret.Dialogue.Memory.SessionDigest> End(string actor)
@@ -245,7 +235,7 @@ public sealed class SessionGrain(DbFactory db, StoreWriter store, TimeProvider c
         _timer?.Dispose();
         _timer = null;
         _actor = null;
-        _replayClock = null;
+        _replay = null;
         metrics.SessionStopped();
         DeactivateOnIdle();
     }

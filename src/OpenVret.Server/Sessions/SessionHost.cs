@@ -50,13 +50,19 @@ public sealed class SessionHost(DbFactory db, StoreWriter store, ISessionSink si
         _ => throw new ExposureInputException("mode", mode, "one of manual, suggest, supervised-auto"),
     };
 
-    /// <summary>Starts a created session: its record becomes Running and its actor goes live.</summary>
-    public async Task<SessionActor> StartAsync(string sessionId, string actor)
+    /// <summary>The session's record and a fresh setup, when it is a created session (one that has not run yet).</summary>
+    private async Task<(SessionRecord Record, SessionSetup Setup)> CreatedAsync(string sessionId, string toDo)
     {
         await using var ctx = db.Create();
         var s = await ctx.Sessions.FindAsync(sessionId) ?? throw new ExposureInputException("sessionId", sessionId, "no such session");
-        if (s.State != SessionState.Created) throw new ExposureInputException("sessionId", sessionId, $"is {s.State}; only a created session can start");
-        var (setup, _) = await SessionLoader.FreshAsync(ctx, s);
+        if (s.State != SessionState.Created) throw new ExposureInputException("sessionId", sessionId, $"is {s.State}; only a created session can {toDo}");
+        return (s, (await SessionLoader.FreshAsync(ctx, s)).Setup);
+    }
+
+    /// <summary>Starts a created session: its record becomes Running and its actor goes live.</summary>
+    public async Task<SessionActor> StartAsync(string sessionId, string actor)
+    {
+        var (s, setup) = await CreatedAsync(sessionId, "start");
         var started = clock.GetUtcNow();
         var a = new SessionActor(setup, s.PatientId, started, Model, store, sink, clock, metrics);
         if (!_actors.TryAdd(s.Id, a)) throw new ExposureInputException("sessionId", sessionId, "is already running");
@@ -68,46 +74,21 @@ public sealed class SessionHost(DbFactory db, StoreWriter store, ISessionSink si
     }
 
     /// <summary>
-    /// Replays a recording through a created session (see <see cref="Replay"/>): here the session's actor runs on
-    /// a <see cref="ManualTimeProvider"/> that each step sets to the recording's time. Ends the session when the
-    /// recording ends. Returns once the session is live (the replay continues in the background).
+    /// Replays a recording through a created session (see <see cref="Replay"/>), its actor in this process. Ends the
+    /// session when the recording ends. Returns once the session is live (the replay continues in the background).
     /// </summary>
     public async Task StartReplayAsync(string sessionId, OpenVret.Signals.Recording recording, bool realTime, string actor)
     {
-        await using var ctx = db.Create();
-        var s = await ctx.Sessions.FindAsync(sessionId) ?? throw new ExposureInputException("sessionId", sessionId, "no such session");
-        if (s.State != SessionState.Created) throw new ExposureInputException("sessionId", sessionId, $"is {s.State}; only a created session can replay a recording");
-        var (setup, _) = await SessionLoader.FreshAsync(ctx, s);
+        var (s, setup) = await CreatedAsync(sessionId, "replay a recording");
         var (usable, channels) = Replay.Declare(recording);
-        var started = clock.GetUtcNow();
-        var replayClock = new ManualTimeProvider(started);
-        var a = new SessionActor(setup, s.PatientId, started, Model, store, sink, replayClock, metrics);
+        var run = new Replay.Run(clock.GetUtcNow(), (replayClock, started) => new SessionActor(setup, s.PatientId, started, Model, store, sink, replayClock, metrics));
+        var a = run.Actor;
         if (!_actors.TryAdd(s.Id, a)) throw new ExposureInputException("sessionId", sessionId, "is already running");
-        string deviceId = Replay.NewDeviceId();
-        await Replay.MarkStartedAsync(store, s.Id, started, deviceId, Path.GetFileName(recording.Source), channels, realTime, actor);
+        await run.BeginAsync(store, Path.GetFileName(recording.Source), channels, realTime, actor, _consoles.GetValueOrDefault(s.Id));
         metrics.SessionStarted();
-        await a.Ask((p, o) => p.DeclareDevice(deviceId, channels, -1, new Dictionary<string, long>(), o));
-        await a.Ask((p, o) => p.ConsoleCount(Math.Max(1, _consoles.GetValueOrDefault(s.Id)), o));   // nobody needs to veto a recording
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                bool whole = await Replay.RunAsync(usable, channels, realTime, async (t, batches) =>
-                {
-                    if (Find(a.SessionId) != a) return null;   // ended by the therapist
-                    replayClock.SetUtcNow(started.AddSeconds(t));
-                    var acks = batches.Length > 0 ? await a.IngestAsync(deviceId, batches) : [];
-                    await a.Tick();
-                    return acks;
-                }, error => log.LogWarning("replay of {Session}: batch rejected: {Error}", Security.Secrets.Pseudonym("session", a.SessionId), error));
-                if (whole && Find(a.SessionId) == a) await EndAsync(a.SessionId, actor);
-            }
-            catch (Exception e)
-            {
-                log.LogError(e, "replay of {Session} failed", Security.Secrets.Pseudonym("session", a.SessionId));
-                await store.Audit("server", "replay_failed", a.SessionId, e.Message);
-            }
-        });
+        Replay.DriveInBackground(s.Id, usable, channels, realTime,
+            async (t, batches) => Find(a.SessionId) == a ? await run.StepAsync(t, batches) : null,   // null: ended by the therapist
+            async () => { if (Find(a.SessionId) == a) await EndAsync(a.SessionId, actor); }, store, log);
     }
 
     public async Task EndAsync(string sessionId, string actor)
