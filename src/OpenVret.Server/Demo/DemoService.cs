@@ -138,7 +138,7 @@ public sealed class DemoService(DbFactory db, SessionHost host, ISessionDirector
             {
                 // Not in the live session (it never said hello since the session resumed): revoking it is enough.
                 log.LogDebug("demo: previous device not in the live session: {Error}", e.Message);
-                await store.Run(async d => { var r = await d.Devices.FindAsync(old); if (r is not null) { r.RevokedAt ??= clock.GetUtcNow(); await d.SaveChangesAsync(); } });
+                await SessionLoader.RevokeDeviceAsync(store, sessionId, old, clock.GetUtcNow());
             }
         }
         await session.HelloAsync(deviceId, new DeviceHello(ProtocolVersion.Current, "simulated patient (demo)", channels));

@@ -163,16 +163,7 @@ public sealed class SessionActor : ISessionHandle
     {
         await AskDurable((p, o) => p.Execute(command, o)).ConfigureAwait(false);
         if (command.Kind == TherapistCommandKind.RemoveDevice)
-        {
-            // The removed device's token stops working (it cannot reconnect), and a session resumed from the store
-            // (a restart, a failover) does not bring its channels back.
-            var now = _clock.GetUtcNow();
-            await _store.Run(async d =>
-            {
-                var device = await d.Devices.FindAsync(command.DeviceId);
-                if (device is not null && device.SessionId == SessionId) { device.RevokedAt ??= now; await d.SaveChangesAsync(); }
-            }).ConfigureAwait(false);
-        }
+            await SessionLoader.RevokeDeviceAsync(_store, SessionId, command.DeviceId!, _clock.GetUtcNow()).ConfigureAwait(false);
     }
 
     public Task AgentSpokeAsync(string personaId, string personaName, OpenVret.Dialogue.AgentTurn[] lines, string actor) =>

@@ -31,6 +31,16 @@ public static class SessionLoader
         await d.SaveChangesAsync();
     });
 
+    /// <summary>
+    /// A device taken out of the session: its token stops working (it cannot reconnect), and a session resumed from
+    /// the store (a restart, a failover) does not bring its channels back.
+    /// </summary>
+    public static Task RevokeDeviceAsync(StoreWriter store, string sessionId, string deviceId, DateTimeOffset at) => store.Run(async d =>
+    {
+        var device = await d.Devices.FindAsync(deviceId);
+        if (device is not null && device.SessionId == sessionId) { device.RevokedAt ??= at; await d.SaveChangesAsync(); }
+    });
+
     public static async Task<(SessionSetup Setup, string PatientId)> FreshAsync(SessionDb ctx, SessionRecord s, CancellationToken ct = default)
     {
         var patient = await ctx.Patients.AsNoTracking().FirstOrDefaultAsync(p => p.Id == s.PatientId, ct)
