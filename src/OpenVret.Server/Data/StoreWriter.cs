@@ -17,7 +17,7 @@ namespace OpenVret.Server.Data;
 public sealed class StoreWriter : IAsyncDisposable
 {
     private abstract record Item(TaskCompletionSource Done);
-    private sealed record ChunkItem(IReadOnlyList<SampleChunk> Chunks, TaskCompletionSource Done) : Item(Done);
+    private sealed record BlockItem(SampleBlock Block, TaskCompletionSource Done) : Item(Done);
     private sealed record EntryItem(SessionEntry Entry, TaskCompletionSource Done) : Item(Done);
     private sealed record AuditItem(string Actor, string Action, string? SessionId, string Detail, TaskCompletionSource Done) : Item(Done);
     private sealed record ActionItem(Func<SessionDb, Task> Action, TaskCompletionSource Done) : Item(Done);
@@ -54,7 +54,6 @@ public sealed class StoreWriter : IAsyncDisposable
 
     private readonly Task? _checkpoints;
     private readonly CancellationTokenSource _stop = new();
-    public long Checkpoints { get; private set; }
 
     /// <summary>
     /// SQLite only: copies the write-ahead log into the database once a second on a connection of its own. A passive
@@ -79,7 +78,6 @@ public sealed class StoreWriter : IAsyncDisposable
         {
             await using var db = _db.Create();
             await db.Database.ExecuteSqlRawAsync($"PRAGMA wal_checkpoint({mode});").ConfigureAwait(false);
-            Checkpoints++;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -87,12 +85,19 @@ public sealed class StoreWriter : IAsyncDisposable
         }
     }
 
-    public Task Chunk(SampleChunk c) => Enqueue(new ChunkItem(new[] { c }, NewTcs()));
+    public Task Chunk(SampleChunk c) => Chunks([c]);
     /// <summary>
-    /// Several chunks that are acknowledged together (one device message): stored as one <see cref="SampleBlock"/>
-    /// per (session, device), in the order they are enqueued.
+    /// The accepted batches of one device message, acknowledged together: stored as one <see cref="SampleBlock"/>, in
+    /// the order they are enqueued. They are encoded here, on the caller's thread, not on the single writer's.
+    /// Batches the codec refuses (of several devices, say) give a failed task, like a failed commit.
     /// </summary>
-    public Task Chunks(IReadOnlyList<SampleChunk> c) => Enqueue(new ChunkItem(c, NewTcs()));
+    public Task Chunks(IReadOnlyList<SampleChunk> c)
+    {
+        SampleBlock block;
+        try { block = SampleBlockCodec.Encode(c); }
+        catch (ArgumentException e) { return Task.FromException(e); }
+        return Enqueue(new BlockItem(block, NewTcs()));
+    }
     public Task Entry(SessionEntry e) => Enqueue(new EntryItem(e, NewTcs()));
     public Task Audit(string actor, string action, string? sessionId, string detail) => Enqueue(new AuditItem(actor, action, sessionId, detail, NewTcs()));
     /// <summary>Runs an update (e.g. a session record change) in commit order with everything queued before it.</summary>
@@ -145,7 +150,7 @@ public sealed class StoreWriter : IAsyncDisposable
         await using var db = _db.Create();
         db.ChangeTracker.AutoDetectChangesEnabled = false;
         await using var tx = await db.Database.BeginTransactionAsync().ConfigureAwait(false);
-        await InsertBlocks(db, batch.OfType<ChunkItem>().SelectMany(c => Blocks(c.Chunks))).ConfigureAwait(false);
+        await InsertBlocks(db, batch.OfType<BlockItem>().Select(b => b.Block)).ConfigureAwait(false);
         long seq = _auditSequence;
         string hash = _auditHash;
         if (_db.Provider == StoreProvider.Postgres && batch.Any(i => i is AuditItem))
@@ -183,13 +188,6 @@ public sealed class StoreWriter : IAsyncDisposable
         _auditHash = hash;
         Commits++;
         ItemsWritten += batch.Count;
-    }
-
-    private static IEnumerable<SampleBlock> Blocks(IReadOnlyList<SampleChunk> chunks)
-    {
-        if (chunks.Count == 0) yield break;
-        if (chunks.All(c => c.SessionId == chunks[0].SessionId && c.DeviceId == chunks[0].DeviceId)) { yield return SampleBlockCodec.Encode(chunks); yield break; }
-        foreach (var g in chunks.GroupBy(c => (c.SessionId, c.DeviceId))) yield return SampleBlockCodec.Encode(g.ToList());
     }
 
     /// <summary>
