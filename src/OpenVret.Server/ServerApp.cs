@@ -85,6 +85,7 @@ public static class ServerApp
             o.MaximumReceiveMessageSize = options.MaxMessageBytes;
             o.MaximumParallelInvocationsPerClient = 4;
             o.EnableDetailedErrors = false;
+            Microsoft.AspNetCore.SignalR.HubOptionsExtensions.AddFilter<Api.SessionNotRunningFilter>(o);
         }).AddJsonProtocol(o =>
         {
             o.PayloadSerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter());

@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using OpenVret.Server.Tests.Support;
 using Xunit;
@@ -96,6 +97,42 @@ public class ClusterServerTests
         (await http.PostAsJsonAsync("/api/auth/login", new { userName = "demo", password = "demo-password-123" })).EnsureSuccessStatusCode();
         var view = await http.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/sessions/{sessionId}");
         Assert.Equal("Baseline", view.GetProperty("live").GetProperty("phase").GetString());
+    }
+
+    /// <summary>
+    /// A node trusts that a session runs for a while without asking the store. If the session ends elsewhere and the
+    /// news of it is lost, a device's next message is answered that the session is not running (not a generic error),
+    /// and so is every one after it.
+    /// </summary>
+    [PostgresFact]
+    public async Task A_device_whose_session_ended_unannounced_is_told_it_is_not_running()
+    {
+        await using var s = await StartAsync();
+        var t = await s.LoginAsync();
+        var a = await s.CreateSessionAsync(t);
+        var hub = await s.DeviceConnectionAsync((await s.PairAsync(a.Code)).DeviceToken);
+        await hub.InvokeAsync<OpenVret.Protocol.HelloAck>("Hello", new OpenVret.Protocol.DeviceHello(OpenVret.Protocol.ProtocolVersion.Current, "test", SimDevice.Channels));
+        var sim = new SimDevice();
+        var acks = await hub.InvokeAsync<OpenVret.Protocol.BatchAck[]>("SamplesMany", sim.Next().ToArray());
+        Assert.All(acks, x => Assert.Equal(OpenVret.Protocol.BatchStatus.Accepted, x.Status));
+
+        // The session ends without this node hearing of it: the store says Ended and the grain is gone.
+        await using (var ctx = s.Services.GetRequiredService<OpenVret.Server.Data.DbFactory>().Create())
+        {
+            var record = await ctx.Sessions.FindAsync(a.SessionId);
+            record!.State = OpenVret.Server.Data.SessionState.Ended;
+            record.EndedAt = DateTimeOffset.UtcNow;
+            await ctx.SaveChangesAsync();
+        }
+        await s.Services.GetRequiredService<IGrainFactory>().GetGrain<OpenVret.Server.Cluster.ISessionGrain>(a.SessionId).Deactivate();
+        await Task.Delay(500);
+
+        for (int i = 0; i < 2; i++)
+        {
+            var e = await Assert.ThrowsAsync<Microsoft.AspNetCore.SignalR.HubException>(() => hub.InvokeAsync<OpenVret.Protocol.BatchAck[]>("SamplesMany", sim.Next().ToArray()));
+            Assert.Contains($"{a.SessionId} is not running", e.Message);
+        }
+        await hub.DisposeAsync();
     }
 
     [PostgresFact] public Task A_recording_replays_through_the_pipeline() => On(ReplayScenarios.A_recording_replays_through_the_pipeline);

@@ -15,6 +15,19 @@ using OpenVret.Server.Sessions;
 namespace OpenVret.Server.Api;
 
 /// <summary>
+/// A hub call that reaches a session which has just ended (on another node, say) answers with the reason, as a call to a
+/// session that is not running does, instead of SignalR's generic "unexpected error".
+/// </summary>
+public sealed class SessionNotRunningFilter : IHubFilter
+{
+    public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext context, Func<HubInvocationContext, ValueTask<object?>> next)
+    {
+        try { return await next(context); }
+        catch (SessionNotRunningException e) { throw new HubException(e.Message); }
+    }
+}
+
+/// <summary>
 /// Devices and VR clients (role device, token from pairing). A device only ever reaches its own session:
 /// the session comes from its token, never from a message.
 /// </summary>

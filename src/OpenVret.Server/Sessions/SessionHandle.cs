@@ -50,7 +50,7 @@ public interface ISessionDirectory
 }
 
 /// <summary>A call reached a session that is not (or no longer) running, e.g. one that ended a moment ago on another node.</summary>
-public sealed class SessionNotRunningException(string sessionId) : InvalidOperationException($"session {sessionId} is not running (start it first)")
+public sealed class SessionNotRunningException(string sessionId) : InvalidOperationException($"session {sessionId} is not running (it has ended, or has not been started)")
 {
     public string SessionId { get; } = sessionId;
 }
