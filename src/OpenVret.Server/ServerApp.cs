@@ -80,6 +80,7 @@ public static class ServerApp
             o.AddPolicy("login", ctx => RateLimitPartition.GetFixedWindowLimiter(ctx.Connection.RemoteIpAddress?.ToString() ?? "?",
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = options.LoginAttemptsPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
         });
+        s.AddSingleton<Api.SessionNotRunningFilter>();   // one instance; otherwise SignalR creates the filter for every call
         s.AddSignalR(o =>
         {
             o.MaximumReceiveMessageSize = options.MaxMessageBytes;
