@@ -112,6 +112,8 @@ public static class ServerApp
         long movedChunks = app.Services.GetRequiredService<DbFactory>().MigrateAsync().GetAwaiter().GetResult();
         if (movedChunks > 0)
             app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("OpenVret.Store").LogInformation("moved {Count} per-channel sample rows of an older store into sample blocks", movedChunks);
+        // A cluster node makes sure the membership schema of Orleans' ADO.NET provider is in the database before its silo starts.
+        if (options.IsCluster) Cluster.OrleansSchema.EnsureAsync(options.PostgresConnection!).GetAwaiter().GetResult();
         BootstrapAdmin(app.Services.GetRequiredService<DbFactory>(), options, app.Services.GetRequiredService<TimeProvider>());
 
         app.UseExceptionHandler();

@@ -28,16 +28,17 @@ public static class ClusterTestStore
     public static ServerOptions Options { get; private set; } = null!;
     public static DbFactory Db { get; private set; } = null!;
     public static StoreWriter Store { get; private set; } = null!;
-    public static bool StoreMembership { get; private set; }
+    public static bool PostgresMembership { get; private set; }
 
-    public static async Task UseAsync(string? postgres, bool storeMembership, double replayDriverTimeoutSeconds = 30)
+    public static async Task UseAsync(string? postgres, bool postgresMembership, double replayDriverTimeoutSeconds = 30)
     {
         Options = new ServerOptions { DataFolder = Path.Combine(Path.GetTempPath(), "openvret-cluster-" + Guid.NewGuid().ToString("N")[..8]), PostgresConnection = postgres, TickMilliseconds = 200, Demo = false,
             ReplayDriverTimeoutSeconds = replayDriverTimeoutSeconds };
         Db = new DbFactory(Options);
         await Db.MigrateAsync();
         Store = new StoreWriter(Db, TimeProvider.System, NullLogger<StoreWriter>.Instance);
-        StoreMembership = storeMembership;
+        PostgresMembership = postgresMembership;
+        if (postgresMembership) await OrleansSchema.EnsureAsync(postgres!);
     }
 
     /// <summary>Protocol and session types cross nodes as JSON (the same options as the store).</summary>
@@ -46,7 +47,14 @@ public static class ClusterTestStore
 
 public sealed class ClusterSilo : ISiloConfigurator
 {
-    public void Configure(ISiloBuilder silo) => silo.ConfigureServices(s =>
+    public void Configure(ISiloBuilder silo)
+    {
+        if (ClusterTestStore.PostgresMembership)
+            silo.UseAdoNetClustering(o => { o.Invariant = OrleansSchema.Invariant; o.ConnectionString = ClusterTestStore.Options.PostgresConnection; });
+        silo.ConfigureServices(Services);
+    }
+
+    private static void Services(IServiceCollection s)
     {
         s.AddSerializer(ClusterTestStore.Serializer);
         s.AddSingleton(ClusterTestStore.Options);
@@ -58,9 +66,8 @@ public sealed class ClusterSilo : ISiloConfigurator
         s.AddSingleton<SessionHost>();
         // The grains send their output to subscribed nodes; the single-mode host (which supplies the model) needs a sink of its own.
         s.AddSingleton<ISessionSink, NoSink>();
-        if (ClusterTestStore.StoreMembership)
+        if (ClusterTestStore.PostgresMembership)
         {
-            s.AddSingleton<IMembershipTable, StoreMembershipTable>();
             // Detect a dead node within a few seconds (defaults are tuned for large production clusters).
             s.Configure<Orleans.Configuration.ClusterMembershipOptions>(o =>
             {
@@ -71,7 +78,7 @@ public sealed class ClusterSilo : ISiloConfigurator
                 o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(2);
             });
         }
-    });
+    }
 }
 
 internal sealed class NoSink : ISessionSink
@@ -86,16 +93,12 @@ internal sealed class NoSink : ISessionSink
 
 public sealed class ClusterClient : IClientBuilderConfigurator
 {
-    public void Configure(Microsoft.Extensions.Configuration.IConfiguration configuration, IClientBuilder client) =>
-        client.ConfigureServices(s =>
-        {
-            s.AddSerializer(ClusterTestStore.Serializer);
-            if (ClusterTestStore.StoreMembership)
-            {
-                s.AddSingleton(ClusterTestStore.Db);
-                s.AddSingleton<IGatewayListProvider, StoreMembershipTable>();
-            }
-        });
+    public void Configure(Microsoft.Extensions.Configuration.IConfiguration configuration, IClientBuilder client)
+    {
+        client.ConfigureServices(s => s.AddSerializer(ClusterTestStore.Serializer));
+        if (ClusterTestStore.PostgresMembership)
+            client.UseAdoNetClustering(o => { o.Invariant = OrleansSchema.Invariant; o.ConnectionString = ClusterTestStore.Options.PostgresConnection; });
+    }
 }
 
 /// <summary>
@@ -124,7 +127,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
     [Fact]
     public async Task A_session_grain_survives_deactivation_and_a_killed_node_without_losing_acknowledged_samples()
     {
-        await ClusterTestStore.UseAsync(null, storeMembership: false);
+        await ClusterTestStore.UseAsync(null, postgresMembership: false);
         await Run(silos: 2);
     }
 
@@ -132,7 +135,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
     [Fact]
     public async Task A_replay_whose_driver_stops_ends_as_interrupted()
     {
-        await ClusterTestStore.UseAsync(null, storeMembership: false, replayDriverTimeoutSeconds: 2);
+        await ClusterTestStore.UseAsync(null, postgresMembership: false, replayDriverTimeoutSeconds: 2);
         var cluster = await DeployAsync(silos: 1);
         try
         {
@@ -166,11 +169,10 @@ public sealed class ClusterTests(ITestOutputHelper output)
         var connection = await TestPostgres.NewDatabaseAsync();
         try
         {
-            await ClusterTestStore.UseAsync(connection, storeMembership: true);
+            await ClusterTestStore.UseAsync(connection, postgresMembership: true);
             await Run(silos: 3);
-            await using var ctx = ClusterTestStore.Db.Create();
-            var members = await ctx.ClusterMembers.AsNoTracking().ToListAsync();
-            output.WriteLine($"membership rows: {string.Join(", ", members.Select(m => $"{m.Silo} {(Orleans.Runtime.SiloStatus)m.Status}"))}");
+            var members = await OrleansSchema.MembersAsync(connection);
+            output.WriteLine($"membership rows: {string.Join(", ", members.Select(m => $"{m.Address}:{m.Port}@{m.Generation} {(Orleans.Runtime.SiloStatus)m.Status}"))}");
             Assert.True(members.Count >= 3);
             Assert.Contains(members, m => m.Status == (int)Orleans.Runtime.SiloStatus.Dead);
         }
@@ -181,7 +183,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
     private static async Task<TestCluster> DeployAsync(int silos)
     {
         var builder = new TestClusterBuilder((short)silos);
-        builder.Options.UseTestClusterMembership = !ClusterTestStore.StoreMembership;
+        builder.Options.UseTestClusterMembership = !ClusterTestStore.PostgresMembership;
         builder.AddSiloBuilderConfigurator<ClusterSilo>();
         builder.AddClientBuilderConfigurator<ClusterClient>();
         var cluster = builder.Build();

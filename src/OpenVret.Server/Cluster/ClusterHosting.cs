@@ -19,7 +19,8 @@ public static class ClusterHosting
             silo.Configure<ClusterOptions>(o => { o.ClusterId = options.ClusterId; o.ServiceId = "openvret"; });
             silo.ConfigureEndpoints(IPAddress.Parse(options.AdvertisedAddress), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
             silo.Services.AddSerializer(Serializer);
-            silo.Services.AddSingleton<IMembershipTable, StoreMembershipTable>();
+            // Membership in the clinic network's PostgreSQL database, through Orleans' ADO.NET provider (schema: OrleansSchema).
+            silo.UseAdoNetClustering(o => { o.Invariant = OrleansSchema.Invariant; o.ConnectionString = options.PostgresConnection; });
             silo.Services.Configure<ClusterMembershipOptions>(o =>
             {
                 // A dead node is noticed within seconds: sessions move and hold instead of waiting.

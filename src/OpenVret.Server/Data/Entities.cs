@@ -117,25 +117,6 @@ public sealed class SampleBlock
     public required byte[] Data { get; set; }
 }
 
-/// <summary>The Orleans cluster's membership version row (cluster mode; see Cluster/StoreMembershipTable).</summary>
-public sealed class ClusterVersion
-{
-    public required string ClusterId { get; set; }
-    public int Version { get; set; }
-    public required string Etag { get; set; }
-}
-
-/// <summary>One silo of an Orleans cluster: its address, etag, status, last alive time and the serialised Orleans entry.</summary>
-public sealed class ClusterMember
-{
-    public required string ClusterId { get; set; }
-    public required string Silo { get; set; }
-    public required string Etag { get; set; }
-    public int Status { get; set; }
-    public DateTime IAmAliveTime { get; set; }
-    public required byte[] Entry { get; set; }
-}
-
 public enum EntryKind { Event, Rating, Feature, Arousal, Proposal, Decision, Override, Safety, Alert, Command, Transcript, Fault }
 
 /// <summary>Everything else a session records, in session time: typed by <see cref="Kind"/>, payload as JSON.</summary>

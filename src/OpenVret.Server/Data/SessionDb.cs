@@ -16,8 +16,6 @@ public abstract class SessionDb(DbContextOptions options) : DbContext(options)
     public DbSet<SampleBlock> SampleBlocks => Set<SampleBlock>();
     public DbSet<SessionEntry> Entries => Set<SessionEntry>();
     public DbSet<AuditEntry> Audit => Set<AuditEntry>();
-    public DbSet<ClusterVersion> ClusterVersions => Set<ClusterVersion>();
-    public DbSet<ClusterMember> ClusterMembers => Set<ClusterMember>();
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -33,8 +31,6 @@ public abstract class SessionDb(DbContextOptions options) : DbContext(options)
         b.Entity<SessionEntry>().HasIndex(e => new { e.SessionId, e.Kind, e.SessionTime });
         b.Entity<SessionEntry>().Property(e => e.Kind).HasConversion<string>();
         b.Entity<AuditEntry>().HasKey(a => a.Sequence);
-        b.Entity<ClusterVersion>().HasKey(v => v.ClusterId);
-        b.Entity<ClusterMember>().HasKey(m => new { m.ClusterId, m.Silo });
         b.Entity<AuditEntry>().Property(a => a.Sequence).ValueGeneratedNever();
         // DateTimeOffset is stored as text by SQLite (sortable ISO 8601) and as timestamptz by PostgreSQL.
     }

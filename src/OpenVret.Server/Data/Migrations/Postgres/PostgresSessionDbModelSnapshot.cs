@@ -58,50 +58,6 @@ namespace OpenVret.Server.Data.Migrations.Postgres
                     b.ToTable("Audit");
                 });
 
-            modelBuilder.Entity("OpenVret.Server.Data.ClusterMember", b =>
-                {
-                    b.Property<string>("ClusterId")
-                        .HasColumnType("text");
-
-                    b.Property<string>("Silo")
-                        .HasColumnType("text");
-
-                    b.Property<byte[]>("Entry")
-                        .IsRequired()
-                        .HasColumnType("bytea");
-
-                    b.Property<string>("Etag")
-                        .IsRequired()
-                        .HasColumnType("text");
-
-                    b.Property<DateTime>("IAmAliveTime")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<int>("Status")
-                        .HasColumnType("integer");
-
-                    b.HasKey("ClusterId", "Silo");
-
-                    b.ToTable("ClusterMembers");
-                });
-
-            modelBuilder.Entity("OpenVret.Server.Data.ClusterVersion", b =>
-                {
-                    b.Property<string>("ClusterId")
-                        .HasColumnType("text");
-
-                    b.Property<string>("Etag")
-                        .IsRequired()
-                        .HasColumnType("text");
-
-                    b.Property<int>("Version")
-                        .HasColumnType("integer");
-
-                    b.HasKey("ClusterId");
-
-                    b.ToTable("ClusterVersions");
-                });
-
             modelBuilder.Entity("OpenVret.Server.Data.DeviceRecord", b =>
                 {
                     b.Property<string>("Id")

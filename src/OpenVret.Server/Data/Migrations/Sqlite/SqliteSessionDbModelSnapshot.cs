@@ -53,50 +53,6 @@ namespace OpenVret.Server.Data.Migrations.Sqlite
                     b.ToTable("Audit");
                 });
 
-            modelBuilder.Entity("OpenVret.Server.Data.ClusterMember", b =>
-                {
-                    b.Property<string>("ClusterId")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Silo")
-                        .HasColumnType("TEXT");
-
-                    b.Property<byte[]>("Entry")
-                        .IsRequired()
-                        .HasColumnType("BLOB");
-
-                    b.Property<string>("Etag")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<DateTime>("IAmAliveTime")
-                        .HasColumnType("TEXT");
-
-                    b.Property<int>("Status")
-                        .HasColumnType("INTEGER");
-
-                    b.HasKey("ClusterId", "Silo");
-
-                    b.ToTable("ClusterMembers");
-                });
-
-            modelBuilder.Entity("OpenVret.Server.Data.ClusterVersion", b =>
-                {
-                    b.Property<string>("ClusterId")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Etag")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<int>("Version")
-                        .HasColumnType("INTEGER");
-
-                    b.HasKey("ClusterId");
-
-                    b.ToTable("ClusterVersions");
-                });
-
             modelBuilder.Entity("OpenVret.Server.Data.DeviceRecord", b =>
                 {
                     b.Property<string>("Id")
