@@ -102,7 +102,7 @@ public class ClusterServerTests
     /// <summary>
     /// A node trusts that a session runs for a while without asking the store. If the session ends elsewhere and the
     /// news of it is lost, a device's next message is answered that the session is not running (not a generic error),
-    /// and so is every one after it.
+    /// and so is every one after it; a therapist's "end" is a conflict, not a server error.
     /// </summary>
     [PostgresFact]
     public async Task A_device_whose_session_ended_unannounced_is_told_it_is_not_running()
@@ -110,22 +110,32 @@ public class ClusterServerTests
         await using var s = await StartAsync();
         var t = await s.LoginAsync();
         var a = await s.CreateSessionAsync(t);
+        var b = await s.CreateSessionAsync(t);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await t.Http.GetAsync($"/api/sessions/{b.SessionId}")).StatusCode);   // the node now knows b runs
         var hub = await s.DeviceConnectionAsync((await s.PairAsync(a.Code)).DeviceToken);
         await hub.InvokeAsync<OpenVret.Protocol.HelloAck>("Hello", new OpenVret.Protocol.DeviceHello(OpenVret.Protocol.ProtocolVersion.Current, "test", SimDevice.Channels));
         var sim = new SimDevice();
         var acks = await hub.InvokeAsync<OpenVret.Protocol.BatchAck[]>("SamplesMany", sim.Next().ToArray());
         Assert.All(acks, x => Assert.Equal(OpenVret.Protocol.BatchStatus.Accepted, x.Status));
 
-        // The session ends without this node hearing of it: the store says Ended and the grain is gone.
-        await using (var ctx = s.Services.GetRequiredService<OpenVret.Server.Data.DbFactory>().Create())
+        // Both sessions end without this node hearing of it: the store says Ended and the grains are gone.
+        foreach (var id in new[] { a.SessionId, b.SessionId })
         {
-            var record = await ctx.Sessions.FindAsync(a.SessionId);
-            record!.State = OpenVret.Server.Data.SessionState.Ended;
-            record.EndedAt = DateTimeOffset.UtcNow;
-            await ctx.SaveChangesAsync();
+            await using (var ctx = s.Services.GetRequiredService<OpenVret.Server.Data.DbFactory>().Create())
+            {
+                var record = await ctx.Sessions.FindAsync(id);
+                record!.State = OpenVret.Server.Data.SessionState.Ended;
+                record.EndedAt = DateTimeOffset.UtcNow;
+                await ctx.SaveChangesAsync();
+            }
+            await s.Services.GetRequiredService<IGrainFactory>().GetGrain<OpenVret.Server.Cluster.ISessionGrain>(id).Deactivate();
         }
-        await s.Services.GetRequiredService<IGrainFactory>().GetGrain<OpenVret.Server.Cluster.ISessionGrain>(a.SessionId).Deactivate();
         await Task.Delay(500);
+
+        // The therapist's "end" for b: a conflict naming the session, not a server error.
+        var end = await t.Http.PostAsync($"/api/sessions/{b.SessionId}/end", null);
+        Assert.Equal(System.Net.HttpStatusCode.Conflict, end.StatusCode);
+        Assert.Contains("is not running", await end.Content.ReadAsStringAsync());
 
         for (int i = 0; i < 2; i++)
         {
