@@ -180,13 +180,16 @@ public sealed class SessionGrain(DbFactory db, StoreWriter store, TimeProvider c
 
     private SessionActor Actor() => _actor ?? throw new SessionNotRunningException(SessionId);
 
-    /// <summary>The session's record and a fresh setup, when it is a created session that is not running here yet.</summary>
+    /// <summary>
+    /// The session's record and a fresh setup, when it is a created session that is not running here yet. The messages
+    /// say only what is wrong: the directory names the field and the session (as single mode's <see cref="SessionHost"/> does).
+    /// </summary>
     private async Task<(SessionRecord Record, SessionSetup Setup)> CreatedAsync(string toDo)
     {
-        if (_actor is not null) throw new InvalidOperationException($"session {SessionId} is already running");
+        if (_actor is not null) throw new InvalidOperationException("is already running");
         await using var ctx = db.Create();
-        var s = await ctx.Sessions.FindAsync(SessionId) ?? throw new InvalidOperationException($"sessionId '{SessionId}': no such session");
-        if (s.State != SessionState.Created) throw new InvalidOperationException($"sessionId '{SessionId}' is {s.State}; only a created session can {toDo}");
+        var s = await ctx.Sessions.FindAsync(SessionId) ?? throw new InvalidOperationException("no such session");
+        if (s.State != SessionState.Created) throw new InvalidOperationException($"is {s.State}; only a created session can {toDo}");
         return (s, (await SessionLoader.FreshAsync(ctx, s)).Setup);
     }
 
