@@ -68,12 +68,17 @@ public static class ServerApp
             .AddScheme<AuthenticationSchemeOptions, DeviceAuthenticationHandler>(DeviceAuthenticationHandler.SchemeName, null);
         s.AddAuthorization(o =>
         {
-            o.AddPolicy(Policies.Therapist, p => p.AddAuthenticationSchemes(CookieAuthenticationDefaults.AuthenticationScheme).RequireRole(Roles.Therapist, Roles.Admin));
+            // Site scope is part of the therapist policy, so it is decided before the endpoint runs or binds its body,
+            // on the record the route names (SiteScope.cs); every therapist endpoint declares how it applies.
+            o.AddPolicy(Policies.Therapist, p => p.AddAuthenticationSchemes(CookieAuthenticationDefaults.AuthenticationScheme).RequireRole(Roles.Therapist, Roles.Admin)
+                .AddRequirements(new SiteScopeRequirement()));
             o.AddPolicy(Policies.Admin, p => p.AddAuthenticationSchemes(CookieAuthenticationDefaults.AuthenticationScheme).RequireRole(Roles.Admin));
             // Every endpoint needs an authenticated caller unless it says otherwise (login, pairing, health, OpenAPI).
             o.FallbackPolicy = new AuthorizationPolicyBuilder(CookieAuthenticationDefaults.AuthenticationScheme, DeviceAuthenticationHandler.SchemeName)
                 .RequireAuthenticatedUser().Build();
         });
+        s.AddSingleton<IAuthorizationHandler, SiteScopeHandler>();
+        s.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, SiteScopeResultHandler>();
         s.AddRateLimiter(o =>
         {
             o.RejectionStatusCode = 429;
@@ -133,6 +138,7 @@ public static class ServerApp
         RestApi.Map(app);
         app.MapHub<DeviceHub>(ProtocolVersion.DeviceHubPath, o => o.Transports = HttpTransportType.WebSockets | HttpTransportType.LongPolling);
         app.MapHub<ConsoleHub>(ProtocolVersion.ConsoleHubPath);
+        SiteScopeEndpoints.Validate(((IEndpointRouteBuilder)app).DataSources);
         return app;
     }
 

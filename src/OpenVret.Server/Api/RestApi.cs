@@ -49,20 +49,12 @@ public static class RestApi
     {
         var api = app.MapGroup("/api");
         var therapist = api.MapGroup("").RequireAuthorization(Policies.Therapist);
-        // Site scope: a therapist bound to a site reaches only that site's patients and sessions (403 otherwise).
-        therapist.AddEndpointFilter(async (ctx, next) =>
-        {
-            var http = ctx.HttpContext;
-            if (SiteAccess.Scope(http.User) is not null && http.Request.RouteValues.TryGetValue("id", out var raw) && raw is string id)
-            {
-                var access = http.RequestServices.GetRequiredService<SiteAccess>();
-                var path = http.Request.Path.Value ?? "";
-                bool ok = path.StartsWith("/api/sessions/", StringComparison.Ordinal) ? await access.CanReachSessionAsync(http.User, id)
-                    : !path.StartsWith("/api/patients/", StringComparison.Ordinal) || await access.CanReachPatientAsync(http.User, id);
-                if (!ok) return Problem("id", id, "belongs to another site than yours", 403);
-            }
-            return await next(ctx);
-        });
+        // Every therapist endpoint is in one of three groups: it names a session, names a patient, or reaches no one
+        // site's record through its route (lists filtered by the caller's site, bodies checked by the endpoint).
+        var sessionScoped = therapist.MapGroup("").ForSession();
+        var patientScoped = therapist.MapGroup("").ForPatient();
+        var unscoped = therapist.MapGroup("").NoSiteResource("lists are filtered by the caller's site; bodies naming a patient or site are checked by the endpoint; the rest is no site's data");
+        // Site scope: the therapist policy checks the record each endpoint's route names (ForSession/ForPatient; Security/SiteScope.cs).
         var admin = api.MapGroup("").RequireAuthorization(Policies.Admin);
 
         // ------------------------------------------------------------------------------------- auth
@@ -109,7 +101,7 @@ public static class RestApi
             await store.Audit(Actor(http.User), "logout", null, "");
             await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
             return Results.NoContent();
-        }).RequireAuthorization(Policies.Therapist);
+        }).RequireAuthorization(Policies.Therapist).NoSiteResource("ends the caller's own login");
 
         // Who is logged in (anonymous callers get authenticated = false, not an error: the console asks on load).
         api.MapGet("/auth/me", (ClaimsPrincipal u) => u.IsInRole(Roles.Therapist) || u.IsInRole(Roles.Admin)
@@ -134,7 +126,7 @@ public static class RestApi
         });
 
         // ------------------------------------------------------------------------------------- patients
-        therapist.MapGet("/patients", async (ClaimsPrincipal u, DbFactory db) =>
+        unscoped.MapGet("/patients", async (ClaimsPrincipal u, DbFactory db) =>
         {
             await using var ctx = db.Create();
             var scope = SiteAccess.Scope(u);
@@ -142,7 +134,7 @@ public static class RestApi
             return Results.Ok(list.Select(ToView));
         });
 
-        therapist.MapGet("/patients/{id}", async (string id, DbFactory db) =>
+        patientScoped.MapGet("/patients/{id}", async (string id, DbFactory db) =>
         {
             await using var ctx = db.Create();
             var p = await ctx.Patients.FindAsync(id);
@@ -150,14 +142,14 @@ public static class RestApi
         });
 
         // What the virtual humans remember about a patient: read and edited by the therapist, audited.
-        therapist.MapGet("/patients/{id}/memory", async (string id, DbFactory db) =>
+        patientScoped.MapGet("/patients/{id}/memory", async (string id, DbFactory db) =>
         {
             await using var ctx = db.Create();
             var p = await ctx.Patients.FindAsync(id);
             return p is null ? Problem("id", id, "no such patient", 404) : Results.Ok(new MemoryView(p.AgentMemory ?? "", p.AgentMemoryUpdatedAt));
         });
 
-        therapist.MapPut("/patients/{id}/memory", async (string id, MemoryInput input, ClaimsPrincipal u, DbFactory db, StoreWriter store, TimeProvider clock) =>
+        patientScoped.MapPut("/patients/{id}/memory", async (string id, MemoryInput input, ClaimsPrincipal u, DbFactory db, StoreWriter store, TimeProvider clock) =>
         {
             OpenVret.Dialogue.Memory.PatientMemory memory;
             try { memory = OpenVret.Dialogue.Memory.PatientMemory.FromTherapist(input.Text ?? ""); }
@@ -173,7 +165,7 @@ public static class RestApi
         });
 
         // Clinical assessment for outcome research, and the session-level dataset (docs/outcome.md).
-        therapist.MapPut("/patients/{id}/assessment", async (string id, AssessmentInput a, ClaimsPrincipal u, DbFactory db, StoreWriter store) =>
+        patientScoped.MapPut("/patients/{id}/assessment", async (string id, AssessmentInput a, ClaimsPrincipal u, DbFactory db, StoreWriter store) =>
         {
             if (a.Age is int age && age is < 0 or > 120) return Problem("age", age.ToString(), "years, 0-120");
             if (a.Sex is { Length: > 20 }) return Problem("sex", a.Sex, "at most 20 characters");
@@ -189,7 +181,7 @@ public static class RestApi
         });
 
         // Per site or across sites (pooled: patient ids re-pseudonymised with the deployment's export key).
-        therapist.MapGet("/outcome-dataset", async (string? site, bool? pooled, ClaimsPrincipal u, DbFactory db, StoreWriter store, ServerOptions options) =>
+        unscoped.MapGet("/outcome-dataset", async (string? site, bool? pooled, ClaimsPrincipal u, DbFactory db, StoreWriter store, ServerOptions options) =>
         {
             site = string.IsNullOrWhiteSpace(site) ? null : site;
             if (SiteAccess.Scope(u) is { } own)
@@ -208,14 +200,14 @@ public static class RestApi
             return Results.Text(w.ToString(), "text/csv");
         });
 
-        therapist.MapGet("/personas", (OpenVret.Server.Dialogue.AgentService agents) => Results.Ok(new
+        unscoped.MapGet("/personas", (OpenVret.Server.Dialogue.AgentService agents) => Results.Ok(new
         {
             llm = agents.LlmConfigured,
             modes = new[] { "local-keywords", "global-keywords", "speaking-time", "therapist" },
             personas = OpenVret.Dialogue.Personas.Persona.BuiltInIds.Select(OpenVret.Dialogue.Personas.Persona.BuiltIn).Select(p => new { p.Id, p.Name, p.Role, p.Tone }),
         }));
 
-        therapist.MapPost("/patients", async (PatientInput input, ClaimsPrincipal u, DbFactory db, StoreWriter store, TimeProvider clock) =>
+        unscoped.MapPost("/patients", async (PatientInput input, ClaimsPrincipal u, DbFactory db, StoreWriter store, TimeProvider clock) =>
         {
             string id = input.Id ?? "P-" + Secrets.NewToken()[..8];
             if (SiteAccess.Scope(u) is { } own && input.Site is { } wanted && wanted != own) return Problem("site", wanted, $"you work at site '{own}'", 403);
@@ -237,7 +229,7 @@ public static class RestApi
         });
 
         // ------------------------------------------------------------------------------------- sessions
-        therapist.MapPost("/sessions", async (CreateSessionRequest req, ClaimsPrincipal u, DbFactory db, StoreWriter store, ServerOptions options, TimeProvider clock, SiteAccess access) =>
+        unscoped.MapPost("/sessions", async (CreateSessionRequest req, ClaimsPrincipal u, DbFactory db, StoreWriter store, ServerOptions options, TimeProvider clock, SiteAccess access) =>
         {
             if (req.PatientId is not null && !await access.CanReachPatientAsync(u, req.PatientId)) return Problem("patientId", req.PatientId, "belongs to another site than yours", 403);
             string scheduler = req.Scheduler ?? "inhibitory", mode = req.Mode ?? "suggest";
@@ -263,7 +255,7 @@ public static class RestApi
             return Results.Created($"/api/sessions/{s.Id}", new { session = ToView(s, null), pairing = new PairingCode(s.Id, code, s.PairingExpiresAt!.Value) });
         });
 
-        therapist.MapPost("/sessions/{id}/pairing-code", async (string id, ClaimsPrincipal u, DbFactory db, StoreWriter store, ServerOptions options, TimeProvider clock) =>
+        sessionScoped.MapPost("/sessions/{id}/pairing-code", async (string id, ClaimsPrincipal u, DbFactory db, StoreWriter store, ServerOptions options, TimeProvider clock) =>
         {
             await using var ctx = db.Create();
             var s = await ctx.Sessions.FindAsync(id);
@@ -277,7 +269,7 @@ public static class RestApi
             return Results.Ok(new PairingCode(id, code, s.PairingExpiresAt.Value));
         });
 
-        therapist.MapGet("/sessions", async (ClaimsPrincipal u, DbFactory db, SessionHost host) =>
+        unscoped.MapGet("/sessions", async (ClaimsPrincipal u, DbFactory db, SessionHost host) =>
         {
             await using var ctx = db.Create();
             // Sorted here: SQLite cannot order by a DateTimeOffset column.
@@ -287,7 +279,7 @@ public static class RestApi
             return Results.Ok(list.OrderByDescending(s => s.CreatedAt).Take(500).Select(s => ToView(s, null)));
         });
 
-        therapist.MapGet("/sessions/{id}", async (string id, DbFactory db, ISessionDirectory host) =>
+        sessionScoped.MapGet("/sessions/{id}", async (string id, DbFactory db, ISessionDirectory host) =>
         {
             await using var ctx = db.Create();
             var s = await ctx.Sessions.FindAsync(id);
@@ -298,7 +290,7 @@ public static class RestApi
             return Results.Ok(ToView(s, live));
         });
 
-        therapist.MapPost("/sessions/{id}/start", async (string id, ClaimsPrincipal u, ISessionDirectory host, DbFactory db) =>
+        sessionScoped.MapPost("/sessions/{id}/start", async (string id, ClaimsPrincipal u, ISessionDirectory host, DbFactory db) =>
         {
             try { await host.StartAsync(id, Actor(u)); }
             catch (ExposureInputException e) { return Problem(e.Field, e.Value, e.Message, e.Message.Contains("no such") ? 404 : 409); }
@@ -307,7 +299,7 @@ public static class RestApi
             return Results.Ok(ToView(s, await (await host.FindAsync(id))!.ViewAsync()));
         });
 
-        therapist.MapPost("/sessions/{id}/replay", async (string id, IFormFile file, [Microsoft.AspNetCore.Mvc.FromForm] double? rate,
+        sessionScoped.MapPost("/sessions/{id}/replay", async (string id, IFormFile file, [Microsoft.AspNetCore.Mvc.FromForm] double? rate,
             [Microsoft.AspNetCore.Mvc.FromForm] string? speed, ClaimsPrincipal u, ISessionDirectory host, DbFactory db) =>
         {
             bool realTime = speed switch { null or "max" => false, "realtime" => true, _ => throw new BadHttpRequestException($"speed = '{speed}': max or realtime") };
@@ -341,14 +333,14 @@ public static class RestApi
             finally { try { Directory.Delete(dir, true); } catch (IOException) { } }
         }).DisableAntiforgery();   // the session cookie is SameSite=Strict, so a cross-site form cannot carry it
 
-        therapist.MapPost("/sessions/{id}/end", async (string id, ClaimsPrincipal u, ISessionDirectory host) =>
+        sessionScoped.MapPost("/sessions/{id}/end", async (string id, ClaimsPrincipal u, ISessionDirectory host) =>
         {
             try { await host.EndAsync(id, Actor(u)); }
             catch (ExposureInputException e) { return Problem(e.Field, e.Value, e.Message, 409); }
             return Results.NoContent();
         });
 
-        therapist.MapGet("/sessions/{id}/entries", async (string id, string? kind, long? after, int? limit, DbFactory db) =>
+        sessionScoped.MapGet("/sessions/{id}/entries", async (string id, string? kind, long? after, int? limit, DbFactory db) =>
         {
             EntryKind? k = null;
             if (kind is not null)
@@ -358,27 +350,28 @@ public static class RestApi
             }
             int take = Math.Clamp(limit ?? 500, 1, 5000);
             await using var ctx = db.Create();
+            if (!await ctx.Sessions.AnyAsync(x => x.Id == id)) return Problem("id", id, "no such session", 404);
             var q = ctx.Entries.AsNoTracking().Where(e => e.SessionId == id && e.Id > (after ?? 0));
             if (k is not null) q = q.Where(e => e.Kind == k);
             var rows = await q.OrderBy(e => e.Id).Take(take).ToListAsync();
             return Results.Ok(rows.Select(e => new EntryView(e.Id, e.SessionTime, e.Kind.ToString(), e.Name, JsonDocument.Parse(e.Json).RootElement)));
         });
 
-        therapist.MapGet("/sessions/{id}/report", async (string id, DbFactory db) =>
+        sessionScoped.MapGet("/sessions/{id}/report", async (string id, DbFactory db) =>
         {
             await using var ctx = db.Create();
             var d = await SessionReport.LoadAsync(ctx, id);
             return d is null ? Problem("id", id, "no such session", 404) : Results.Ok(d.Summary);
         });
 
-        therapist.MapGet("/sessions/{id}/report.png", async (string id, DbFactory db) =>
+        sessionScoped.MapGet("/sessions/{id}/report.png", async (string id, DbFactory db) =>
         {
             await using var ctx = db.Create();
             var d = await SessionReport.LoadAsync(ctx, id);
             return d is null ? Problem("id", id, "no such session", 404) : Results.File(SessionReport.Png(d), "image/png", $"{id}-report.png");
         });
 
-        therapist.MapGet("/pairing-qr", (string code, HttpContext http) =>
+        unscoped.MapGet("/pairing-qr", (string code, HttpContext http) =>
         {
             if (code is null || code.Length != 8) return Problem("code", code ?? "", "an 8-character pairing code");
             // The QR carries the server address and the code, which is all a headset needs to pair.
@@ -388,10 +381,10 @@ public static class RestApi
             return Results.Text(new QRCoder.SvgQRCode(data).GetGraphic(6), "image/svg+xml");
         });
 
-        therapist.MapGet("/rules/default", () => Results.Ok(new RulesText(OpenVret.Exposure.Rules.RuleSet.DefaultText())));
+        unscoped.MapGet("/rules/default", () => Results.Ok(new RulesText(OpenVret.Exposure.Rules.RuleSet.DefaultText())));
 
         // Checks a rule file exactly as a session would load it: the exposure engine's error names the field and line.
-        therapist.MapPost("/rules/validate", (RulesText body) =>
+        unscoped.MapPost("/rules/validate", (RulesText body) =>
         {
             try
             {
@@ -401,12 +394,12 @@ public static class RestApi
             catch (ExposureInputException e) { return Results.Ok(new RulesCheck(false, Array.Empty<string>(), e.Message, e.Field, e.Line)); }
         });
 
-        therapist.MapGet("/scenarios", () => Results.Ok(OpenVret.Exposure.Domain.ScenarioCatalog.All.Select(s => new
+        unscoped.MapGet("/scenarios", () => Results.Ok(OpenVret.Exposure.Domain.ScenarioCatalog.All.Select(s => new
         {
             s.Id, s.Name, parameters = s.Parameters.Select(p => new { p.Name, p.Unit, p.Min, p.Max, p.Default, p.IsSwitch, p.Description }),
         })));
 
-        therapist.MapGet("/sessions/{id}/export", async (string id, ClaimsPrincipal u, DbFactory db, StoreWriter store) =>
+        sessionScoped.MapGet("/sessions/{id}/export", async (string id, ClaimsPrincipal u, DbFactory db, StoreWriter store) =>
         {
             await using var ctx = db.Create();
             if (await ctx.Sessions.FindAsync(id) is null) return Problem("id", id, "no such session", 404);
