@@ -157,6 +157,47 @@ public class PipelineTests
     }
 
     [Fact]
+    public void A_batch_is_called_duplicate_only_if_it_was_accepted_and_absurd_jumps_are_refused()
+    {
+        var run = new Run();
+        var o = run.New();
+        float[] eda = { 4, 4, 4, 4 };
+        BatchAck Send(long seq) => run.Pipeline.Ingest("D1", new SampleBatch("eda", seq, 1000 + seq * 0.001, eda), 0.1, o).Ack;
+        Assert.Equal(BatchStatus.Accepted, Send(0).Status);
+        // A jump to 10^12 would mark a trillion numbers missing (and used to let older numbers pass as duplicates): refused, named.
+        var absurd = Send(1_000_000_000_000);
+        Assert.Equal(BatchStatus.Rejected, absurd.Status);
+        Assert.Contains("sequence", absurd.Error);
+        Assert.Contains("1000000000000", absurd.Error);
+        // A large but plausible gap is tracked exactly: every number in it is taken late, none is called a duplicate.
+        Assert.Equal(BatchStatus.Accepted, Send(50_000).Status);
+        foreach (var seq in new long[] { 6, 1001, 39_999, 49_999 })
+            Assert.Equal(BatchStatus.AcceptedLate, Send(seq).Status);
+        foreach (var seq in new long[] { 0, 6, 1001, 50_000 })
+            Assert.Equal(BatchStatus.Duplicate, Send(seq).Status);
+        // Events: a negative sequence is refused, not a duplicate.
+        var negative = run.Event(ClientEventKind.Suds, 40, -1);
+        Assert.Equal(BatchStatus.Rejected, negative.Status);
+        Assert.Contains("sequence", negative.Error);
+    }
+
+    [Fact]
+    public void Sequence_gaps_are_exact_ranges()
+    {
+        var g = new SequenceGaps();
+        g.Add(5, 9);
+        g.Add(20, 1_000_000_000_000);
+        Assert.True(g.Contains(5) && g.Contains(9) && g.Contains(20) && g.Contains(999_999_999_999));
+        Assert.False(g.Contains(4) || g.Contains(10) || g.Contains(19));
+        Assert.True(g.Remove(7));
+        Assert.False(g.Remove(7));
+        Assert.Equal([(5L, 6L), (8L, 9L), (20L, 1_000_000_000_000L)], g.Ranges.ToArray());
+        Assert.Throws<InvalidOperationException>(() => g.Add(9, 12));
+        Assert.Equal([(0L, 1L), (3L, 3L), (6L, 7L)], SequenceGaps.Complement([2, 4, 5, 5], 7).Ranges.ToArray());
+        Assert.Empty(SequenceGaps.Complement([0, 1, 2], 2).Ranges);
+    }
+
+    [Fact]
     public void A_lost_sensor_alerts_the_therapist_and_holds_the_exposure()
     {
         var run = new Run();

@@ -286,24 +286,35 @@ public static class DeviceState
     /// Reads the device's blocks newest first until each of <paramref name="channels"/> has shown a batch that was
     /// not late: blocks are stored in the order the session accepted them, so that batch holds the channel's highest
     /// durable sequence. A channel that never stored anything costs a scan of the device's blocks (headers only).
+    /// For the channels in <paramref name="withGaps"/> (new to the session's pipeline: a restart or failover) it reads
+    /// every block's headers and also returns the numbers below the highest that the store never received.
     /// </summary>
-    public static async Task<(Dictionary<string, long> Stored, long LastEvent)> StoredAsync(DbFactory db, string sessionId, string deviceId, IEnumerable<string> channels)
+    public static async Task<(Dictionary<string, long> Stored, Dictionary<string, Sessions.SequenceGaps> Gaps, long LastEvent)> StoredAsync(
+        DbFactory db, string sessionId, string deviceId, IEnumerable<string> channels, IReadOnlyCollection<string>? withGaps = null)
     {
         await using var ctx = db.Create();
         var wanted = new HashSet<string>(channels, StringComparer.Ordinal);
+        var history = new Dictionary<string, List<long>>(StringComparer.Ordinal);
+        foreach (var c in withGaps ?? []) if (wanted.Contains(c)) history[c] = new List<long>();
         var stored = new Dictionary<string, long>(StringComparer.Ordinal);
         long before = long.MaxValue;
-        while (wanted.Count > 0)
+        while (wanted.Count > 0 || history.Count > 0)
         {
             var page = await ctx.SampleBlocks.AsNoTracking().Where(b => b.SessionId == sessionId && b.DeviceId == deviceId && b.Id < before)
                 .OrderByDescending(b => b.Id).Take(32).ToListAsync();
             foreach (var block in page)
                 foreach (var (channel, sequence, late) in SampleBlockCodec.Heads(block))
+                {
                     if (!late && wanted.Remove(channel)) stored[channel] = sequence;
+                    if (history.TryGetValue(channel, out var seen)) seen.Add(sequence);
+                }
             if (page.Count < 32) break;
             before = page[^1].Id;
         }
+        var gaps = new Dictionary<string, Sessions.SequenceGaps>(StringComparer.Ordinal);
+        foreach (var (channel, seen) in history)
+            if (stored.TryGetValue(channel, out var highest)) gaps[channel] = Sessions.SequenceGaps.Complement(seen, highest);
         var lastEvent = await ctx.Devices.AsNoTracking().Where(d => d.Id == deviceId).Select(d => (long?)d.LastEventSequence).FirstOrDefaultAsync() ?? -1;
-        return (stored, lastEvent);
+        return (stored, gaps, lastEvent);
     }
 }

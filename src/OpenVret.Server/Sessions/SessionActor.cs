@@ -147,8 +147,10 @@ public sealed class SessionActor : ISessionHandle
     /// <summary>A device's hello: its channels join, and it learns what the store already holds of it.</summary>
     public async Task<HelloAck> HelloAsync(string deviceId, DeviceHello hello)
     {
-        var (stored, lastEvent) = await Cluster.DeviceState.StoredAsync(_store.Db, SessionId, deviceId, hello.Channels.Select(c => c.Name)).ConfigureAwait(false);
-        return await Ask((p, o) => p.DeclareDevice(deviceId, hello.Channels, lastEvent, stored, o)).ConfigureAwait(false);
+        // Channels this pipeline already holds keep their gaps; for the others (a restart, a failover) the store says what it holds.
+        var fresh = await Ask((p, _) => p.NewChannels(deviceId, hello.Channels)).ConfigureAwait(false);
+        var (stored, gaps, lastEvent) = await Cluster.DeviceState.StoredAsync(_store.Db, SessionId, deviceId, hello.Channels.Select(c => c.Name), fresh).ConfigureAwait(false);
+        return await Ask((p, o) => p.DeclareDevice(deviceId, hello.Channels, lastEvent, stored, o, gaps)).ConfigureAwait(false);
     }
 
     public Task<BatchAck[]> SamplesAsync(string deviceId, SampleBatch[] batches) => IngestAsync(deviceId, batches);

@@ -109,6 +109,13 @@ public sealed class SessionPipeline
     /// <summary>Without any therapist console for this long, the session goes on a safety hold.</summary>
     public const double ConsoleAbsentHoldSeconds = 15;
     public const double MaxBatchSeconds = 10;
+    /// <summary>
+    /// The furthest a batch's sequence number may run ahead of its channel's highest accepted one (about 28 h of
+    /// 1-second batches): a larger jump is a broken or hostile counter, refused so it cannot mark billions of numbers missing.
+    /// </summary>
+    public const long MaxSequenceJump = 100_000;
+    /// <summary>At most this many separate gaps per channel; beyond it, batches that open a new gap are refused.</summary>
+    public const int MaxSequenceGaps = 100_000;
     public const double WindowSeconds = 60, HopSeconds = 2;
 
     private sealed class ChannelState(string deviceId, ChannelDeclaration spec)
@@ -117,7 +124,7 @@ public sealed class SessionPipeline
         public ChannelDeclaration Spec { get; } = spec;
         public string Key => $"{DeviceId}:{Spec.Name}";
         public long LastSequence = -1;
-        public readonly SortedSet<long> Missing = new();
+        public SequenceGaps Missing = new();
         public double LastDeviceEnd = double.NaN;
         public double NextSessionTime = double.NaN;
         public double LastFiniteArrival { get; set; } = double.NaN;
@@ -204,7 +211,12 @@ public sealed class SessionPipeline
     // ------------------------------------------------------------------------------------------------ devices
 
     /// <summary>A device said hello: its channels join the pipeline. Re-declaring the same channels (a reconnect) keeps their state.</summary>
-    public HelloAck DeclareDevice(string deviceId, IReadOnlyList<ChannelDeclaration> channels, long lastEventSequence, IReadOnlyDictionary<string, long> storedSequences, Outbox o)
+    /// <summary>The channels of <paramref name="channels"/> this pipeline does not hold yet (their history must come from the store).</summary>
+    public IReadOnlyList<string> NewChannels(string deviceId, IEnumerable<ChannelDeclaration> channels) =>
+        channels.Where(c => !(_channels.TryGetValue($"{deviceId}:{c.Name}", out var existing) && existing.Spec == c)).Select(c => c.Name).ToList();
+
+    public HelloAck DeclareDevice(string deviceId, IReadOnlyList<ChannelDeclaration> channels, long lastEventSequence, IReadOnlyDictionary<string, long> storedSequences, Outbox o,
+        IReadOnlyDictionary<string, SequenceGaps>? storedGaps = null)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var c in channels)
@@ -226,7 +238,12 @@ public sealed class SessionPipeline
             if (_channels.TryGetValue(key, out var existing) && existing.Spec == c) continue;
             // A declared channel that never delivers is lost after LostAfterSeconds, like one that stops.
             var state = new ChannelState(deviceId, c) { LastFiniteArrival = _now };
-            if (storedSequences.TryGetValue(c.Name, out var last)) state.LastSequence = last;
+            if (storedSequences.TryGetValue(c.Name, out var last))
+            {
+                // Resumed from the store: what it never received stays missing, so a resend is taken, not called a duplicate.
+                state.LastSequence = last;
+                state.Missing = storedGaps?.GetValueOrDefault(c.Name) ?? new SequenceGaps();
+            }
             _channels[key] = state;
             changed = true;
         }
@@ -289,15 +306,19 @@ public sealed class SessionPipeline
         bool late = false;
         if (b.Sequence <= ch.LastSequence)
         {
+            // A duplicate only if it was accepted: every number at or below the highest that was not is in Missing, exactly.
             if (!ch.Missing.Remove(b.Sequence)) return new IngestDecision(new BatchAck(b.Channel!, b.Sequence, BatchStatus.Duplicate, null), null);
             late = true;
         }
         else
         {
+            if (b.Sequence - ch.LastSequence > MaxSequenceJump)
+                return new IngestDecision(Reject(b.Channel!, b.Sequence, $"sequence: {b.Sequence} is more than {MaxSequenceJump} ahead of the channel's last accepted sequence {ch.LastSequence}; number batches 0, 1, 2, ... per channel and continue from the hello's lastSequences"), null);
             if (b.Sequence > ch.LastSequence + 1)
             {
-                for (long s = Math.Max(ch.LastSequence + 1, b.Sequence - 10_000); s < b.Sequence; s++) ch.Missing.Add(s);
-                while (ch.Missing.Count > 10_000) ch.Missing.Remove(ch.Missing.Min);
+                if (ch.Missing.RangeCount >= MaxSequenceGaps)
+                    return new IngestDecision(Reject(b.Channel!, b.Sequence, $"sequence: {b.Sequence} would open gap number {MaxSequenceGaps + 1} in this channel; send the missing batches first"), null);
+                ch.Missing.Add(ch.LastSequence + 1, b.Sequence - 1);
                 if (ch.LastSequence >= 0)
                     o.Entries.Add(new EntryDraft(_now, EntryKind.Fault, "sequence_gap", new { deviceId, channel = b.Channel, from = ch.LastSequence + 1, to = b.Sequence - 1 }));
             }
@@ -346,7 +367,7 @@ public sealed class SessionPipeline
     /// <summary>The store failed to make a batch durable: forget it so the device's resend is accepted.</summary>
     public void Unaccept(string deviceId, string channel, long sequence)
     {
-        if (_channels.TryGetValue($"{deviceId}:{channel}", out var ch)) ch.Missing.Add(sequence);
+        if (_channels.TryGetValue($"{deviceId}:{channel}", out var ch) && !ch.Missing.Contains(sequence)) ch.Missing.Add(sequence, sequence);
     }
 
     private double FeedLive(ChannelState ch, SampleBatch b, DeviceState device, Outbox o)
@@ -438,6 +459,7 @@ public sealed class SessionPipeline
         if (e is null) return Reject(-1, "event: missing");
         if (_removed.Contains(deviceId)) return Reject(e.Sequence, "deviceId: the therapist removed this device from the session");
         if (!_devices.TryGetValue(deviceId, out var device)) return Reject(e.Sequence, "device: send a hello first");
+        if (e.Sequence < 0) return Reject(e.Sequence, $"sequence: {e.Sequence} is negative; number events 0, 1, 2, ...");
         if (e.Sequence <= device.LastEventSequence) return new EventAck(e.Sequence, BatchStatus.Duplicate, null);
         if (!Enum.IsDefined(e.Kind)) return Reject(e.Sequence, $"kind: unknown event kind {(int)e.Kind}");
         bool needsRating = e.Kind is ClientEventKind.Suds or ClientEventKind.ExpectancyBefore or ClientEventKind.OutcomeAfter;
