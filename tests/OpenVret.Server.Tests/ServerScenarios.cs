@@ -126,7 +126,18 @@ public static class ServerScenarios
             Assert.Equal(sent.Where(b => b.Channel == ch.Name).Max(b => b.Sequence), hello2.LastSequence[ch.Name]);
         foreach (var b in sent.TakeLast(5)) Assert.Equal(BatchStatus.Duplicate, (await hub2.InvokeAsync<BatchAck>("Samples", b)).Status);
         foreach (var b in device.Next()) Assert.Equal(BatchStatus.Accepted, (await hub2.InvokeAsync<BatchAck>("Samples", b)).Status);
+        // A gap left before a restart stays a gap after it: the batches the store never received are taken late, not
+        // answered "duplicate" (which would let the device drop them).
+        var skipped = device.Next();
+        var after = device.Next();
+        foreach (var b in after) Assert.Equal(BatchStatus.Accepted, (await hub2.InvokeAsync<BatchAck>("Samples", b)).Status);
         await hub2.DisposeAsync();
+        await s.RestartAsync();
+        var hub3 = await s.DeviceConnectionAsync(pairing.DeviceToken);
+        await hub3.InvokeAsync<HelloAck>("Hello", new DeviceHello(ProtocolVersion.Current, "test", SimDevice.Channels));
+        foreach (var b in skipped) Assert.Equal(BatchStatus.AcceptedLate, (await hub3.InvokeAsync<BatchAck>("Samples", b)).Status);
+        foreach (var b in skipped.Concat(after)) Assert.Equal(BatchStatus.Duplicate, (await hub3.InvokeAsync<BatchAck>("Samples", b)).Status);
+        await hub3.DisposeAsync();
 
         var alerts = await t.Http.GetFromJsonAsync<JsonElement>($"/api/sessions/{session.SessionId}/entries?kind=alert");
         Assert.Contains(alerts.EnumerateArray(), e => e.GetProperty("name").GetString() == "server_restart");
@@ -148,6 +159,41 @@ public static class ServerScenarios
         Assert.True(await ChunkCount(s, a.SessionId) > 0);
         Assert.Equal(0, await ChunkCount(s, b.SessionId));
         await hub.DisposeAsync();
+    }
+
+    /// <summary>A pairing code pairs one device; a removed device cannot come back with a code it saw; tokens die with the session.</summary>
+    public static async Task Device_credentials_are_single_use_and_end_with_the_session(TestServer s)
+    {
+        var t = await s.LoginAsync();
+        var session = await s.CreateSessionAsync(t);
+        var first = await s.PairAsync(session.Code, DeviceRole.Sensor, "strap");
+        var again = await s.Client().PostAsJsonAsync("/api/pair", new PairingRequest(session.Code, "another", DeviceRole.Sensor), TestServer.Json);
+        Assert.Equal(HttpStatusCode.Unauthorized, again.StatusCode);
+
+        async Task<string> NewCode() => (await (await t.Http.PostAsync($"/api/sessions/{session.SessionId}/pairing-code", null)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString()!;
+        var second = await s.PairAsync(await NewCode(), DeviceRole.VrClient, "headset");
+        var headset = await s.DeviceConnectionAsync(second.DeviceToken);
+        await headset.InvokeAsync<HelloAck>("Hello", new DeviceHello(ProtocolVersion.Current, "test", SimDevice.Channels));
+        await headset.DisposeAsync();
+        var unused = await NewCode();
+        var console = await s.ConsoleConnectionAsync(t);
+        await console.InvokeAsync<JsonElement>("Watch", session.SessionId);
+        await console.InvokeAsync("RemoveDevice", session.SessionId, second.DeviceId, "lost");
+        await Assert.ThrowsAnyAsync<Exception>(() => s.DeviceConnectionAsync(second.DeviceToken));
+        // The code outstanding when the device was removed is withdrawn with it.
+        var withdrawn = await s.Client().PostAsJsonAsync("/api/pair", new PairingRequest(unused, "headset", DeviceRole.VrClient), TestServer.Json);
+        Assert.Equal(HttpStatusCode.Unauthorized, withdrawn.StatusCode);
+        await console.DisposeAsync();
+
+        // The first device works until the session ends, and not after (nor can a code be issued then).
+        var hub = await s.DeviceConnectionAsync(first.DeviceToken);
+        await hub.DisposeAsync();
+        (await t.Http.PostAsync($"/api/sessions/{session.SessionId}/end", null)).EnsureSuccessStatusCode();
+        await Assert.ThrowsAnyAsync<Exception>(() => s.DeviceConnectionAsync(first.DeviceToken));
+        var negotiate = s.Client();
+        negotiate.DefaultRequestHeaders.Authorization = new("Bearer", first.DeviceToken);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await negotiate.PostAsync(ProtocolVersion.DeviceHubPath + "/negotiate?negotiateVersion=1", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await t.Http.PostAsync($"/api/sessions/{session.SessionId}/pairing-code", null)).StatusCode);
     }
 
     public static async Task The_audit_trail_detects_tampering(TestServer s)

@@ -19,6 +19,7 @@ public class SqliteServerTests
     [Fact] public Task Authentication_roles_and_lockout() => On(ServerScenarios.Authentication_roles_and_lockout);
     [Fact] public Task Streaming_is_durable_deduplicated_and_survives_a_restart() => On(ServerScenarios.Streaming_is_durable_deduplicated_and_survives_a_restart);
     [Fact] public Task A_device_reaches_only_its_own_session() => On(ServerScenarios.A_device_reaches_only_its_own_session);
+    [Fact] public Task Device_credentials_are_single_use_and_end_with_the_session() => On(ServerScenarios.Device_credentials_are_single_use_and_end_with_the_session);
     [Fact] public Task The_audit_trail_detects_tampering() => On(ServerScenarios.The_audit_trail_detects_tampering);
     [Fact] public Task MessagePack_clients_speak_the_same_protocol() => On(ServerScenarios.MessagePack_clients_speak_the_same_protocol);
     [Fact] public Task A_session_exports_as_EDF_CSV_and_JSON() => On(ServerScenarios.A_session_exports_as_EDF_CSV_and_JSON);
@@ -42,6 +43,7 @@ public class PostgresServerTests
     [PostgresFact] public Task Authentication_roles_and_lockout() => On(ServerScenarios.Authentication_roles_and_lockout);
     [PostgresFact] public Task Streaming_is_durable_deduplicated_and_survives_a_restart() => On(ServerScenarios.Streaming_is_durable_deduplicated_and_survives_a_restart);
     [PostgresFact] public Task A_device_reaches_only_its_own_session() => On(ServerScenarios.A_device_reaches_only_its_own_session);
+    [PostgresFact] public Task Device_credentials_are_single_use_and_end_with_the_session() => On(ServerScenarios.Device_credentials_are_single_use_and_end_with_the_session);
     [PostgresFact] public Task The_audit_trail_detects_tampering() => On(ServerScenarios.The_audit_trail_detects_tampering);
     [PostgresFact] public Task MessagePack_clients_speak_the_same_protocol() => On(ServerScenarios.MessagePack_clients_speak_the_same_protocol);
     [PostgresFact] public Task A_session_exports_as_EDF_CSV_and_JSON() => On(ServerScenarios.A_session_exports_as_EDF_CSV_and_JSON);

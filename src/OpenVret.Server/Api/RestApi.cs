@@ -425,6 +425,14 @@ public static class RestApi
                 await store.Audit("anonymous", "pairing_failed", null, "unknown or expired code");
                 return Results.Problem(title: "code: unknown or expired pairing code; ask the therapist for a new one", statusCode: 401);
             }
+            // A code pairs one device: claimed atomically, so two devices racing with one code cannot both get a token.
+            int claimed = await ctx.Sessions.Where(x => x.Id == s.Id && x.PairingCodeHash == hash)
+                .ExecuteUpdateAsync(u => u.SetProperty(x => x.PairingCodeHash, (string?)null));
+            if (claimed == 0)
+            {
+                await store.Audit("anonymous", "pairing_failed", s.Id, "code already used");
+                return Results.Problem(title: "code: unknown or expired pairing code; ask the therapist for a new one", statusCode: 401);
+            }
             var token = Secrets.NewToken();
             var device = new DeviceRecord { Id = "D-" + Secrets.NewToken()[..10], SessionId = s.Id, Name = req.DeviceName, Role = req.Role.ToString(), TokenHash = Secrets.Hash(token), CreatedAt = now };
             ctx.Devices.Add(device);

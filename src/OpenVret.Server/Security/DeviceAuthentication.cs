@@ -38,6 +38,10 @@ public sealed class DeviceAuthenticationHandler(IOptionsMonitor<AuthenticationSc
         await using var ctx = db.Create();
         var device = await ctx.Devices.AsNoTracking().FirstOrDefaultAsync(d => d.TokenHash == hash);
         if (device is null || device.RevokedAt is not null) return AuthenticateResult.Fail("token: unknown or revoked device token");
+        // A token is good only while its session has not ended (ending revokes it too; this also covers stores written
+        // before that rule, and the moment between the end and the revocation's commit).
+        if (await ctx.Sessions.AsNoTracking().AnyAsync(s => s.Id == device.SessionId && s.State == SessionState.Ended))
+            return AuthenticateResult.Fail("token: the device's session has ended");
         var identity = new ClaimsIdentity(new[]
         {
             new Claim(ClaimTypes.NameIdentifier, device.Id),

@@ -22,23 +22,33 @@ public static class SessionLoader
         await d.SaveChangesAsync();
     });
 
-    /// <summary>The session's record says it ended at <paramref name="at"/>.</summary>
+    /// <summary>
+    /// The session's record says it ended at <paramref name="at"/>; its devices' tokens and any unused pairing code stop
+    /// working with it (a device credential is good for one running session, never after).
+    /// </summary>
     public static Task MarkEndedAsync(StoreWriter store, string sessionId, DateTimeOffset at) => store.Run(async d =>
     {
         var rec = await d.Sessions.FindAsync(sessionId);
         rec!.State = SessionState.Ended;
         rec.EndedAt = at;
+        rec.PairingCodeHash = null;
+        foreach (var device in await d.Devices.Where(x => x.SessionId == sessionId && x.RevokedAt == null).ToListAsync())
+            device.RevokedAt = at;
         await d.SaveChangesAsync();
     });
 
     /// <summary>
-    /// A device taken out of the session: its token stops working (it cannot reconnect), and a session resumed from
-    /// the store (a restart, a failover) does not bring its channels back.
+    /// A device taken out of the session: its token stops working (it cannot reconnect), a session resumed from the
+    /// store (a restart, a failover) does not bring its channels back, and an unused pairing code is withdrawn too, so
+    /// whoever held the removed device cannot pair again with a code they may have seen (the therapist issues a new one).
     /// </summary>
     public static Task RevokeDeviceAsync(StoreWriter store, string sessionId, string deviceId, DateTimeOffset at) => store.Run(async d =>
     {
         var device = await d.Devices.FindAsync(deviceId);
-        if (device is not null && device.SessionId == sessionId) { device.RevokedAt ??= at; await d.SaveChangesAsync(); }
+        if (device is null || device.SessionId != sessionId) return;
+        device.RevokedAt ??= at;
+        if (await d.Sessions.FindAsync(sessionId) is { } session) session.PairingCodeHash = null;
+        await d.SaveChangesAsync();
     });
 
     public static async Task<(SessionSetup Setup, string PatientId)> FreshAsync(SessionDb ctx, SessionRecord s, CancellationToken ct = default)

@@ -110,6 +110,17 @@
       $("#pairing-qr").src = `/api/pairing-qr?code=${encodeURIComponent(r.pairing.code)}`;
     } catch (e) { $("#ns-error").textContent = e.message; }
   });
+  // A pairing code pairs one device; the therapist asks for another one for each further device.
+  async function newPairingCode(session, codeEl, expiryEl, qrEl) {
+    try {
+      const p = await api(`/api/sessions/${session}/pairing-code`, { method: "POST" });
+      codeEl.textContent = p.code;
+      expiryEl.textContent = `(one device, valid until ${new Date(p.expiresAt).toLocaleTimeString()})`;
+      if (qrEl) qrEl.src = `/api/pairing-qr?code=${encodeURIComponent(p.code)}`;
+    } catch (e) { expiryEl.textContent = e.message; }
+  }
+  $("#new-pairing-code").addEventListener("click", () => newPairingCode(createdSession, $("#pairing-code"), $("#pairing-expiry"), $("#pairing-qr")));
+  $("#live-new-code").addEventListener("click", () => newPairingCode(sessionId, $("#live-code"), $("#live-code-expiry"), null));
   $("#start-session").addEventListener("click", async () => {
     try { await api(`/api/sessions/${createdSession}/start`, { method: "POST" }); location.hash = `#/live/${createdSession}`; }
     catch (e) { $("#ns-error").textContent = e.message; }
