@@ -62,6 +62,9 @@ public class AuthorizationMatrixTests
         return r;
     }
 
+    /// <summary>The endpoint's HTTP methods; GET for one that takes any (hubs, health).</summary>
+    internal static IReadOnlyList<string> Methods(Endpoint e) => e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods is { Count: > 0 } m ? m : ["GET"];
+
     [Fact]
     public async Task Every_endpoint_refuses_every_caller_it_should_in_every_letter_case()
     {
@@ -80,8 +83,8 @@ public class AuthorizationMatrixTests
         var siteA = new Caller("therapist of site A", (await s.LoginAsync("therapist.a", "a-long-password-1")).Http);
         var asAdmin = new Caller("admin", admin.Http);
 
-        var endpoints = s.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
-            .Where(e => e.Metadata.GetMetadata<IHttpMethodMetadata>() is not null).ToList();
+        var endpoints = s.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>().ToList();
+        Assert.Contains(endpoints, e => e.RoutePattern.RawText!.StartsWith("/hubs/", StringComparison.Ordinal));
         Assert.True(endpoints.Count(e => e.RoutePattern.RawText!.StartsWith("/api/", StringComparison.Ordinal)) >= 25, "the endpoint list looks incomplete");
 
         var failures = new List<string>();
@@ -103,7 +106,7 @@ public class AuthorizationMatrixTests
             bool adminOnly = policies.Contains(Api.Policies.Admin);
             bool therapistOnly = policies.Contains(Api.Policies.Therapist);
             bool hasRouteValues = e.RoutePattern.Parameters.Count > 0;
-            foreach (var method in e.Metadata.GetMetadata<IHttpMethodMetadata>()!.HttpMethods)
+            foreach (var method in Methods(e))
             foreach (var (caseName, casing) in CaseVariants)
             foreach (var value in hasRouteValues ? new[] { a.SessionId, "PA-1" } : new[] { "" })
             {
@@ -147,7 +150,7 @@ public class AuthorizationMatrixTests
             string raw = e.RoutePattern.RawText!;
             if (raw.StartsWith("/api/auth/", StringComparison.Ordinal)) continue;   // logging out here would end the callers' logins
             string value = raw.StartsWith("/api/patients/", StringComparison.Ordinal) ? "PA-1" : a.SessionId;
-            foreach (var method in e.Metadata.GetMetadata<IHttpMethodMetadata>()!.HttpMethods)
+            foreach (var method in Methods(e))
             foreach (var (caseName, casing) in CaseVariants)
             {
                 string path = PathOf(e.RoutePattern, value, casing);
@@ -183,5 +186,45 @@ public class AuthorizationMatrixTests
             Endpoint("/api/sessions/{id}/x", therapist, new SiteResource(SiteResourceKind.Session)),
             Endpoint("/api/list", therapist, new SiteScopeExempt("a filtered list")),
             Endpoint("/api/admin-thing/{id}", new AuthorizeAttribute(Api.Policies.Admin)))]);
+    }
+}
+
+/// <summary>docs/security.md's table of endpoints is the app's endpoint list: an endpoint added, removed or re-scoped without the doc fails here.</summary>
+public class SecurityDocTests
+{
+    internal static string Who(Endpoint e)
+    {
+        if (e.Metadata.GetMetadata<IAllowAnonymous>() is not null) return "anyone";
+        var data = e.Metadata.GetOrderedMetadata<IAuthorizeData>();
+        if (data.Any(d => d.Policy == Api.Policies.Admin)) return "admin";
+        if (data.Any(d => d.Policy == Api.Policies.Therapist)) return "therapist, admin";
+        var roles = data.Select(d => d.Roles).FirstOrDefault(r => !string.IsNullOrEmpty(r));
+        return roles is not null ? string.Join(", ", roles.Split(',')) : "any authenticated caller";
+    }
+
+    internal static string Scope(Endpoint e) =>
+        e.Metadata.GetMetadata<SiteResource>() is { } r ? $"{r.Kind.ToString().ToLowerInvariant()} in {{{r.RouteValue}}}"
+        : e.Metadata.GetMetadata<SiteScopeExempt>() is not null ? "none (see below)"
+        : "-";
+
+    [Fact]
+    public async Task The_endpoint_table_in_docs_security_md_matches_the_app()
+    {
+        await using var s = await TestServer.StartAsync();
+        var rows = s.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Select(e => $"| {(e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods is { Count: > 0 } m ? string.Join(", ", m) : "any")} | `{e.RoutePattern.RawText}` | {Who(e)} | {Scope(e)} |")
+            .Distinct().Order(StringComparer.Ordinal).ToList();
+        var doc = File.ReadAllText(Path.Combine(RepoRoot(), "docs", "security.md"));
+        int begin = doc.IndexOf("<!-- endpoints:begin -->", StringComparison.Ordinal), end = doc.IndexOf("<!-- endpoints:end -->", StringComparison.Ordinal);
+        Assert.True(begin >= 0 && end > begin, "docs/security.md lacks the <!-- endpoints:begin/end --> table");
+        var documented = doc[begin..end].Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("| ", StringComparison.Ordinal) && !l.StartsWith("| Methods", StringComparison.Ordinal)).ToList();
+        Assert.True(rows.SequenceEqual(documented), "docs/security.md's endpoint table differs from the app; the table should read:\n" + string.Join("\n", rows));
+    }
+
+    private static string RepoRoot()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "OpenVret.slnx"))) return d.FullName;
+        throw new InvalidOperationException("repository root (OpenVret.slnx) not found above " + AppContext.BaseDirectory);
     }
 }
