@@ -191,6 +191,46 @@ public class SafetyUnderFaultsTests
         await console.DisposeAsync();
     }
 
+    [ChromiumFact]
+    public async Task The_vr_page_shows_the_calm_scene_after_a_restart_and_closing_it_mid_exposure_alerts_the_therapist()
+    {
+        await using var s = await TestServer.StartAsync();
+        var t = await s.LoginAsync();
+        var session = await s.CreateSessionAsync(t, mode: "suggest", baseline: 60);
+        var console = await s.ConsoleConnectionAsync(t);
+        await console.InvokeAsync<object>("Watch", session.SessionId);
+
+        using var pw = await Playwright.CreateAsync();
+        await using var browser = await ChromiumFactAttribute.LaunchAsync(pw);
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 800 } });
+        await page.GotoAsync(s.BaseUrl + "/vr");
+        await page.GetByLabel("Pairing code (from the therapist)").FillAsync(session.Code);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Join the session" }).ClickAsync();
+        await page.WaitForFunctionAsync("() => window.openvretScene.connected");
+        await console.InvokeAsync("Override", session.SessionId, "h4", null, null, "test");
+        await page.WaitForFunctionAsync("() => !window.openvretScene.calm && window.openvretScene.stimulusVisible && window.openvretScene.params.floor_height_m === 36");
+        await console.DisposeAsync();
+
+        // The server restarts with the session in exposure; the page reconnects with no console anywhere: calm scene.
+        await ResumeInExposureAsync(s, session.SessionId);
+        await page.WaitForFunctionAsync("() => window.openvretScene.connected && window.openvretScene.reconnects > 0", null, new() { Timeout = 30_000 });
+        Assert.True(await page.EvaluateAsync<bool>("() => window.openvretScene.calm && !window.openvretScene.stimulusVisible"), "the feared scene is shown after the restart");
+
+        // The therapist releases the hold: the step is back in the headset.
+        console = await s.ConsoleConnectionAsync(t);
+        var alerts = new ConcurrentQueue<JsonElement>();
+        console.On<JsonElement>(Api.ConsoleClientMethods.Alert, a => alerts.Enqueue(a));
+        await console.InvokeAsync<object>("Watch", session.SessionId);
+        await console.InvokeAsync("ReleaseHold", session.SessionId, "checked the patient");
+        await page.WaitForFunctionAsync("() => !window.openvretScene.calm && window.openvretScene.stimulusVisible && window.openvretScene.params.floor_height_m === 36");
+
+        // The page is closed mid-exposure: the therapist is alerted and the session is paused.
+        await page.CloseAsync();
+        await Until(() => alerts.Any(a => a.GetProperty("kind").GetString() == "headset_lost"), 10, "a headset_lost alert");
+        Assert.Equal("Paused", (await LiveAsync(t, session.SessionId)).GetProperty("phase").GetString());
+        await console.DisposeAsync();
+    }
+
     // ------------------------------------------------------------------------------------------------ 15 + 16: the console under a lost server
 
     [ChromiumFact]
