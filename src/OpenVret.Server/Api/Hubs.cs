@@ -134,6 +134,9 @@ public sealed class ConsoleHub(ISessionDirectory host, AgentService agents, Site
     public static string Group(string sessionId) => "console:" + sessionId;
     private string Actor => "user:" + Context.User!.FindFirstValue(ClaimTypes.NameIdentifier);
 
+    /// <summary>The server's confirmation of an emergency stop: the session's phase once it is applied, and when (session seconds).</summary>
+    public sealed record EmergencyStopAck(string SessionId, SessionPhase Phase, bool Stopped, double At);
+
     public sealed record WatchResult(LiveView View, IReadOnlyList<Alert> OpenAlerts, IReadOnlyList<EngineEvent> RecentEvents, IReadOnlyList<TranscriptItem> Transcript, AgentStatus? Agent);
 
     public async Task<WatchResult> Watch(string sessionId)
@@ -187,7 +190,16 @@ public sealed class ConsoleHub(ISessionDirectory host, AgentService agents, Site
     public Task Veto(string sessionId, string proposalId) => Do(sessionId, new TherapistCommand(TherapistCommandKind.Veto, Actor, ProposalId: proposalId));
     public Task Override(string sessionId, string itemId, Dictionary<string, double>? parameters, ExposureContext? context, string? why) =>
         Do(sessionId, new TherapistCommand(TherapistCommandKind.Override, Actor, ItemId: itemId, Parameters: parameters, Context: context, Why: why));
-    public Task EmergencyStop(string sessionId, string? why) => Do(sessionId, new TherapistCommand(TherapistCommandKind.EmergencyStop, Actor, Why: why));
+    /// <summary>
+    /// The emergency stop. Its answer is the server's confirmation: it comes only once the stop is applied and on the audit
+    /// trail, with the session's phase after it. The console shows "delivered" only on this answer, and retries until it comes.
+    /// </summary>
+    public async Task<EmergencyStopAck> EmergencyStop(string sessionId, string? why)
+    {
+        await Do(sessionId, new TherapistCommand(TherapistCommandKind.EmergencyStop, Actor, Why: why));
+        var view = await (await Find(sessionId)).ViewAsync();
+        return new EmergencyStopAck(sessionId, view.Phase, view.Stopped, view.Elapsed);
+    }
     public Task Resume(string sessionId, string why) => Do(sessionId, new TherapistCommand(TherapistCommandKind.Resume, Actor, Why: why ?? ""));
     public Task ReleaseHold(string sessionId, string why) => Do(sessionId, new TherapistCommand(TherapistCommandKind.ReleaseHold, Actor, Why: why ?? ""));
     public Task SetBiofeedback(string sessionId, bool breathingGuide, bool arousalGauge) =>

@@ -139,6 +139,10 @@ public sealed class SessionPipeline
         public ClockAligner Clock { get; } = new();
         public long LastEventSequence = -1;
         public bool Connected;
+        /// <summary>A headset (a VR client): it shows the patient the scene.</summary>
+        public bool ShowsScene;
+        /// <summary>A headset that disconnected while it was the only one showing the scene.</summary>
+        public bool HeadsetLost;
         public double HeadAwaySince = double.NaN;
         public double LastHeadUpdate = double.NaN;
         public double LastJumpAlert = double.NegativeInfinity;
@@ -161,6 +165,10 @@ public sealed class SessionPipeline
     private double _consoleAbsentSince;
     private bool _baselineExtendedReported;
     private SceneCommand? _currentScene;
+    // After a restart the headset shows the calm scene, not the step, until the therapist releases the hold (or resumes).
+    private bool _calmUntilTherapist;
+    // Set while a therapist's command runs: a step it applies may show on the headset even while the calm scene is held.
+    private bool _therapistActing;
     private double _firstDataTime = double.NaN, _lastWindowEnd = double.NaN;
     private bool _breathingGuide, _arousalGauge;
     private readonly Queue<TranscriptItem> _transcriptTail = new();
@@ -204,7 +212,13 @@ public sealed class SessionPipeline
                 "intensity will not rise until you release the hold.", critical: true);
         }
         Drain(startup);
-        if (Phase == SessionPhase.Exposure) SendScene(startup, "resumed after a server restart");
+        if (Phase == SessionPhase.Exposure)
+        {
+            // Nobody may be watching yet (no console connected): the patient sees the calm scene, not the feared step.
+            _calmUntilTherapist = true;
+            Command(startup, SceneCommandKind.CalmScene, null, null, null,
+                "resumed after a server restart on a safety hold: a calm neutral scene until the therapist releases the hold");
+        }
         else Command(startup, SceneCommandKind.CalmScene, null, null, null, "baseline calibration: a calm neutral scene while the resting baseline is recorded");
     }
 
@@ -216,7 +230,7 @@ public sealed class SessionPipeline
         channels.Where(c => !(_channels.TryGetValue($"{deviceId}:{c.Name}", out var existing) && existing.Spec == c)).Select(c => c.Name).ToList();
 
     public HelloAck DeclareDevice(string deviceId, IReadOnlyList<ChannelDeclaration> channels, long lastEventSequence, IReadOnlyDictionary<string, long> storedSequences, Outbox o,
-        IReadOnlyDictionary<string, SequenceGaps>? storedGaps = null)
+        bool showsScene = false, IReadOnlyDictionary<string, SequenceGaps>? storedGaps = null)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var c in channels)
@@ -230,6 +244,14 @@ public sealed class SessionPipeline
         if (_removed.Contains(deviceId)) throw new ProtocolException("deviceId", deviceId, "the therapist removed this device from the session; pair a new one");
         if (!_devices.TryGetValue(deviceId, out var device)) _devices[deviceId] = device = new DeviceState(deviceId);
         device.Connected = true;
+        device.ShowsScene |= showsScene;
+        if (device.HeadsetLost)
+        {
+            device.HeadsetLost = false;
+            o.Entries.Add(new EntryDraft(_now, EntryKind.Safety, "headset_restored", new { deviceId }));
+            o.Audit.Add(new AuditDraft("server", "headset_restored", deviceId));
+            Raise(o, "headset_restored", $"The headset {deviceId} is back. It shows the calm scene while the session is paused; resume when the patient is ready.", critical: false);
+        }
         device.LastEventSequence = Math.Max(device.LastEventSequence, lastEventSequence);
         bool changed = false;
         foreach (var c in channels)
@@ -259,8 +281,30 @@ public sealed class SessionPipeline
         if (!_devices.TryGetValue(deviceId, out var d) || !d.Connected) return;
         d.Connected = false;
         o.Entries.Add(new EntryDraft(_now, EntryKind.Fault, "device_disconnected", new { deviceId }));
+        if (d.ShowsScene) HeadsetLost(d, o);
         if (_channels.Values.Any(c => c.DeviceId == deviceId))
             Raise(o, "device_disconnected", $"Device {deviceId} disconnected; its sensors will be marked lost in {LostAfterSeconds:0} s unless it reconnects.", critical: false);
+    }
+
+    /// <summary>
+    /// The patient's headset went away (page closed, headset off, network lost; SignalR's client timeout counts as a
+    /// disconnect). Like a lost sensor it is an alert, and more: the patient sees no scene, so during exposure the
+    /// engine is paused (stopped, on a safety hold) and proposes nothing until the therapist resumes. While another
+    /// headset of the session still shows the scene, it is only recorded.
+    /// </summary>
+    private void HeadsetLost(DeviceState d, Outbox o)
+    {
+        if (Phase is not (SessionPhase.Baseline or SessionPhase.Exposure)) return;
+        if (_devices.Values.Any(x => x.ShowsScene && x.Connected)) return;
+        d.HeadsetLost = true;
+        if (Phase == SessionPhase.Baseline)
+        {
+            Raise(o, "headset_lost", $"The headset {d.Id} disconnected during the baseline: the patient sees no scene. Check the patient and the headset.", critical: false);
+            return;
+        }
+        Raise(o, "headset_lost", $"The headset {d.Id} disconnected during exposure: the patient sees no scene. The session is paused on a safety hold and " +
+            "nothing is proposed; check the patient, and resume once the headset is back.", critical: true);
+        if (!Engine.Stopped) Collect(o, Engine.EmergencyStop("the headset disconnected: the patient sees no scene"));
     }
 
     private void RebuildExtractor(Outbox o)
@@ -664,6 +708,7 @@ public sealed class SessionPipeline
         Engine.Resume(why);
         Collect(o, Engine.Events.Skip(before).ToList());
         Command(o, SceneCommandKind.Resume, null, null, null, "resumed by the therapist");
+        if (_calmUntilTherapist && Phase == SessionPhase.Exposure) SendScene(o, "resumed by the therapist after the calm scene of a restart");
     }
 
     /// <summary>
@@ -693,6 +738,8 @@ public sealed class SessionPipeline
         int before = Engine.Events.Count;
         Engine.ReleaseHold(why);
         Collect(o, Engine.Events.Skip(before).ToList());
+        // A stopped session stays paused: the scene comes back when the therapist resumes it.
+        if (_calmUntilTherapist && Phase == SessionPhase.Exposure && !Engine.Stopped) SendScene(o, "the therapist released the hold after a restart");
     }
 
     /// <summary>The therapist turns the VR biofeedback overlay on or off (a breathing guide, an arousal gauge).</summary>
@@ -714,6 +761,13 @@ public sealed class SessionPipeline
 
     /// <summary>Carries out a therapist's decision (the typed form of the methods below).</summary>
     public void Execute(TherapistCommand c, Outbox o)
+    {
+        _therapistActing = true;
+        try { Dispatch(c, o); }
+        finally { _therapistActing = false; }
+    }
+
+    private void Dispatch(TherapistCommand c, Outbox o)
     {
         switch (c.Kind)
         {
@@ -859,7 +913,10 @@ public sealed class SessionPipeline
                 {
                     var h = _setup.Patient.Hierarchy;
                     if (h.IndexOf(p.ItemId) > h.IndexOf(HighestItemId)) HighestItemId = p.ItemId;
-                    SendScene(o, reason);
+                    // While the calm scene of a restart holds, only the therapist brings a step back to the headset.
+                    if (_calmUntilTherapist && !_therapistActing)
+                        o.Entries.Add(new EntryDraft(_now, EntryKind.Event, "scene_withheld", new { itemId = p.ItemId, reason = "the calm scene holds until the therapist releases the hold" }));
+                    else SendScene(o, reason);
                 }
                 break;
         }
@@ -867,6 +924,7 @@ public sealed class SessionPipeline
 
     private void SendScene(Outbox o, string reason)
     {
+        _calmUntilTherapist = false;
         var item = _setup.Patient.Hierarchy[Engine.CurrentItemId];
         if (!_practised.Contains(item.Label)) _practised.Add(item.Label);
         var ctx = Engine.CurrentContext;
@@ -907,7 +965,7 @@ public sealed class SessionPipeline
             _arousal?.Probability, _arousal?.Level, _arousal?.Uncertainty, _arousal?.TopContributions ?? Array.Empty<Contribution>(),
             _heartRate, _scl, _channels.Values.ToDictionary(c => c.Key, c => c.Status.ToString()),
             s.CurrentItemId, s.CurrentIntensity, Engine.CurrentParameters, Engine.CurrentContext, Engine.HoldActive, Engine.Stopped,
-            _suds, s.PredictedExpectancy, s.LastViolation, pending, baselineLeft, s.Paused || Engine.Stopped);
+            _suds, s.PredictedExpectancy, s.LastViolation, pending, baselineLeft, s.Paused || Engine.Stopped || _calmUntilTherapist);
     }
 }
 

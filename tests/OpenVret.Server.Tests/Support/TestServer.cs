@@ -74,10 +74,20 @@ public sealed class TestServer : IAsyncDisposable
     /// <summary>Stops the server (as a crash would, without ending sessions) and starts a new one on the same store.</summary>
     public async Task RestartAsync()
     {
+        await StopAsync();
+        await StartAgainAsync();
+    }
+
+    /// <summary>Stops the server (as a crash would, without ending sessions); <see cref="StartAgainAsync"/> brings it back.</summary>
+    public async Task StopAsync()
+    {
         await _app!.StopAsync();
         await _app.DisposeAsync();
-        await StartAppAsync();
+        _app = null;
     }
+
+    /// <summary>Starts the server stopped by <see cref="StopAsync"/> again, on the same store and port.</summary>
+    public Task StartAgainAsync() => StartAppAsync();
 
     public HttpClient Client(CookieContainer? cookies = null) =>
         new(new HttpClientHandler { CookieContainer = cookies ?? new CookieContainer(), UseCookies = true }) { BaseAddress = new Uri(BaseUrl) };

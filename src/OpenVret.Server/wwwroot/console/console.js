@@ -130,7 +130,122 @@
   let hub = null, sessionId = null, chart = null, series = [[], [], [], [], [], []], lastT = -1, patient = null, scenarios = [], lastView = null;
   const alerts = new Map();
 
-  function stopLive() { if (hub) { hub.stop(); hub = null; } }
+  function stopLive() { const h = hub; hub = null; if (h) h.stop(); stopRun++; }
+
+  // ------------------------------------------------------------------------------------------ connection
+  // The console never gives up on the server: SignalR's automatic reconnect with a capped exponential backoff that
+  // never returns null, and a fresh start whenever the connection closes anyway (e.g. the server refused it while it
+  // restarted). While it is down the live view is marked stale (banner, greyed values, age of the last update); on
+  // return the console watches the session again and takes its state (view, open alerts, events, conversation).
+  const conn = { state: "connected", attempts: 0, lastUpdate: 0, resyncs: 0, stop: null };
+  window.openvretConsole = conn;   // for tests and accessibility tools
+  const RETRY_BASE_MS = 250, RETRY_CAP_MS = 5000;
+  const backoff = (n) => Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** Math.min(n, 10)) * (0.8 + 0.4 * Math.random());
+  const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  let onlineWaiters = [];
+  // Resolves when the console is connected and resynchronised again, or after at most ms.
+  const untilOnline = (ms) => new Promise((resolve) => { onlineWaiters.push(resolve); setTimeout(resolve, ms); });
+
+  function markStale() {
+    conn.state = "disconnected";
+    $("#view-live").classList.add("stale");
+    $("#conn-banner").hidden = false;
+    showAge();
+  }
+  function markFresh() {
+    conn.state = "connected";
+    conn.attempts = 0;
+    $("#view-live").classList.remove("stale");
+    $("#conn-banner").hidden = true;
+    $("#conn-error").textContent = "";
+    const waiters = onlineWaiters; onlineWaiters = [];
+    for (const w of waiters) w();
+  }
+  function showAge() {
+    $("#conn-age").textContent = conn.lastUpdate ? String(Math.round((Date.now() - conn.lastUpdate) / 1000)) : "–";
+    $("#conn-attempt").textContent = String(conn.attempts);
+  }
+  setInterval(() => { if (conn.state !== "connected") showAge(); }, 1000);
+
+  function connectHub(id) {
+    const h = new signalR.HubConnectionBuilder().withUrl("/hubs/console")
+      .withAutomaticReconnect({ nextRetryDelayInMilliseconds: (ctx) => { conn.attempts = ctx.previousRetryCount + 1; showAge(); return backoff(ctx.previousRetryCount); } })
+      .build();
+    h.on("Live", render);
+    h.on("EngineEvent", addEvent);
+    h.on("Alert", addAlert);
+    h.on("Transcript", addLine);
+    h.onreconnecting(() => { if (hub === h) markStale(); });
+    h.onreconnected(() => { if (hub === h) resync(h, id).catch(resyncFailed); });
+    h.onclose(() => { if (hub === h) { markStale(); restart(h, id, conn.attempts); } });
+    return h;
+  }
+  async function restart(h, id, n) {
+    await delay(backoff(n));
+    if (hub !== h) return;
+    conn.attempts = n + 1;
+    showAge();
+    try { await h.start(); }
+    catch (e) { $("#conn-error").textContent = e.message; if (hub === h) restart(h, id, n + 1); return; }
+    try { await resync(h, id); } catch (e) { resyncFailed(e); }
+  }
+  function resyncFailed(e) { $("#conn-error").textContent = `Connected, but the session could not be watched: ${e.message.replace(/^.*HubException: /, "")}`; }
+
+  /** Watches the session (again) and replaces what the console shows with the server's state. */
+  async function resync(h, id) {
+    const w = await h.invoke("Watch", id);
+    if (hub !== h) return;
+    alerts.clear(); $("#alerts").replaceChildren();
+    for (const a of w.openAlerts) addAlert(a);
+    $("#events").replaceChildren();
+    for (const e of w.recentEvents) addEvent(e);
+    $("#transcript").replaceChildren();
+    for (const t of w.transcript) addLine(t);
+    render(w.view);
+    renderAgent(w.agent);
+    conn.resyncs++;
+    markFresh();
+  }
+
+  // The emergency stop: "delivered" only on the server's confirmation; otherwise a loud, persistent NOT DELIVERED,
+  // and it is sent again until the server confirms it.
+  let stopRun = 0;
+  function showStop(kind, text) {
+    conn.stop = kind;
+    const box = $("#estop-status");
+    box.hidden = false;
+    box.className = `estop-status ${kind}`;
+    box.textContent = text;
+  }
+  async function emergencyStop() {
+    const run = ++stopRun, id = sessionId;
+    let failures = 0, lastError = "";
+    showStop("sending", "Emergency stop: sending…");
+    for (;;) {
+      if (run !== stopRun) return;
+      const h = hub;
+      if (h && h.state === signalR.HubConnectionState.Connected) {
+        // A connection that died without closing yet answers nothing: say so after 3 s, while still waiting for the answer.
+        const silent = setTimeout(() => {
+          if (run === stopRun && conn.stop === "sending")
+            showStop("failed", "EMERGENCY STOP NOT DELIVERED (yet) - no confirmation from the server. Still trying. Stop the exposure in the room now: take the headset off the patient.");
+        }, 3000);
+        try {
+          const ack = await h.invoke("EmergencyStop", id, "emergency stop pressed in the console").finally(() => clearTimeout(silent));
+          if (run !== stopRun) return;
+          showStop("delivered", `Emergency stop DELIVERED: confirmed by the server at ${new Date().toLocaleTimeString()} (session ${ack.phase === "Paused" ? "paused" : ack.phase}` +
+            `${failures > 0 ? `; after ${failures} failed attempt${failures > 1 ? "s" : ""}` : ""}).`);
+          return;
+        } catch (e) { lastError = e.message.replace(/^.*HubException: /, ""); }
+      } else lastError = "";
+      failures++;
+      if (run !== stopRun) return;
+      const connected = hub && hub.state === signalR.HubConnectionState.Connected;
+      showStop("failed", `EMERGENCY STOP NOT DELIVERED - ${connected ? `the server refused it: ${lastError}` : "connection lost"}. ` +
+        `Retrying until it is delivered (attempt ${failures}). Stop the exposure in the room now: take the headset off the patient.`);
+      await untilOnline(connected ? 2000 : 1000);
+    }
+  }
 
   async function live(id) {
     show("live");
@@ -143,24 +258,16 @@
     scenarios = await api("/api/scenarios");
     fillOverride();
     makeChart();
-    hub = new signalR.HubConnectionBuilder().withUrl("/hubs/console").withAutomaticReconnect([0, 1000, 2000, 5000, 5000, 10000]).build();
-    hub.on("Live", render);
-    hub.on("EngineEvent", addEvent);
-    hub.on("Alert", addAlert);
-    hub.on("Transcript", addLine);
-    hub.onreconnected(async () => { const w = await hub.invoke("Watch", id); render(w.view); });
-    hub.onreconnecting(() => addAlert({ id: "conn", kind: "connection", text: "Connection to the server lost; reconnecting. The session holds safely without a console.", critical: true }));
-    await hub.start();
-    const w = await hub.invoke("Watch", id);
-    for (const a of w.openAlerts) addAlert(a);
-    for (const e of w.recentEvents) addEvent(e);
-    $("#transcript").replaceChildren();
-    for (const t of w.transcript) addLine(t);
-    render(w.view);
+    $("#estop-status").hidden = true;
+    conn.stop = null;
     const personas = await api("/api/personas");
     $("#ag-persona").replaceChildren(...personas.personas.map(p => el("option", { value: p.id }, `${p.name} — ${p.role}`)));
     $("#ag-llm-label").hidden = !personas.llm;
-    renderAgent(w.agent);
+    const h = hub = connectHub(id);
+    markFresh();
+    try { await h.start(); }
+    catch (e) { markStale(); $("#conn-error").textContent = e.message; restart(h, id, 0); return; }
+    await resync(h, id);
   }
 
   // ------------------------------------------------------------------------------------------ virtual human
@@ -218,6 +325,7 @@
   function render(v) {
     if (!v || v.sessionId !== sessionId) return;
     lastView = v;
+    conn.lastUpdate = Date.now();
     $("#live-phase").textContent = v.phase;
     $("#live-elapsed").textContent = `t = ${Math.floor(v.elapsed / 60)} min ${fmt(v.elapsed % 60)} s`;
     $("#live-baseline").hidden = v.phase !== "Baseline";
@@ -239,14 +347,15 @@
       } }, `Remove ${d}`)));
     $("#scene-item").textContent = v.currentItemId || "–";
     $("#scene-intensity").textContent = fmt(v.currentIntensity, 2);
-    $("#scene-params").textContent = v.phase === "Baseline" ? "calm neutral scene (baseline)" : params(v.parameters);
+    $("#scene-params").textContent = v.phase === "Baseline" ? "calm neutral scene (baseline)"
+      : v.scenePaused ? `the headset shows the calm scene until you ${v.stopped ? "resume" : "release the hold"}; step: ${params(v.parameters)}` : params(v.parameters);
     $("#scene-context").textContent = v.context ? `${v.context.room}, ${v.context.lighting}, ${v.context.timeOfDay}, ${v.context.sound}` : "–";
     $("#live-suds").textContent = fmt(v.suds);
     $("#live-expectancy").textContent = fmt(v.predictedExpectancy);
     $("#live-violation").textContent = fmt(v.lastViolation);
     $("#resume").disabled = !v.stopped;
     $("#release-hold").disabled = !v.holdActive;
-    $("#estop").disabled = v.stopped;
+    $("#estop").disabled = v.stopped && conn.stop !== "failed";
     renderProposals(v.pending || []);
     if (v.elapsed > lastT + 0.9 && (v.heartRateBpm != null || v.skinConductance != null || v.arousalProbability != null)) {
       lastT = v.elapsed;
@@ -303,7 +412,7 @@
     const box = el("div", { class: `alert ${a.critical ? "critical" : "info"}`, role: "alert", "data-alert": a.id, "data-kind": a.kind },
       el("span", {}, `${a.critical ? "⚠ " : ""}${a.text}`),
       el("button", { type: "button", class: "ack", onclick: async () => {
-        try { if (!["conn", "error"].includes(a.kind) && !a.id.startsWith("err-")) await hub.invoke("AcknowledgeAlert", sessionId, a.id); box.remove(); alerts.delete(a.id); }
+        try { if (a.kind !== "error" && !a.id.startsWith("err-")) await hub.invoke("AcknowledgeAlert", sessionId, a.id); box.remove(); alerts.delete(a.id); }
         catch (e) { box.querySelector("span").textContent += ` (${e.message})`; }
       } }, "Acknowledge"));
     $("#alerts").prepend(box);
@@ -331,7 +440,7 @@
   const biofeedback = async () => { await hub.invoke("SetBiofeedback", sessionId, $("#bf-breathing").checked, $("#bf-gauge").checked); };
   $("#bf-breathing").addEventListener("change", biofeedback);
   $("#bf-gauge").addEventListener("change", biofeedback);
-  $("#estop").addEventListener("click", async () => { await hub.invoke("EmergencyStop", sessionId, "emergency stop pressed in the console"); });
+  $("#estop").addEventListener("click", () => { emergencyStop(); });
   $("#resume").addEventListener("click", async () => { await hub.invoke("Resume", sessionId, "resumed in the console"); });
   $("#release-hold").addEventListener("click", async () => { await hub.invoke("ReleaseHold", sessionId, "released in the console after checking the patient"); });
   $("#end-session").addEventListener("click", async () => {
