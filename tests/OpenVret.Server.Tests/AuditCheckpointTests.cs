@@ -108,6 +108,31 @@ public class AuditCheckpointTests
     }
 
     [Fact]
+    public async Task A_server_restarted_on_a_truncated_trail_says_so_at_start_up()
+    {
+        await using var s = await Filled(10);
+        await using (var ctx = s.Services.GetRequiredService<DbFactory>().Create())
+        {
+            long count = await ctx.Audit.CountAsync();
+            await ctx.Audit.Where(a => a.Sequence > count - 3).ExecuteDeleteAsync();
+        }
+        await s.RestartAsync();
+        var problem = s.Services.GetRequiredService<StoreWriter>().Seal!.StartupProblem;
+        Assert.NotNull(problem);
+        Assert.Contains("does not extend this node's last checkpoint", problem);
+        var t = await s.LoginAsync();
+        await AssertTampered(s, t, "checkpoint");
+    }
+
+    [Fact]
+    public async Task An_intact_trail_restarts_without_a_start_up_problem()
+    {
+        await using var s = await Filled(10);
+        await s.RestartAsync();
+        Assert.Null(s.Services.GetRequiredService<StoreWriter>().Seal!.StartupProblem);
+    }
+
+    [Fact]
     public async Task Removing_all_checkpoints_is_detected()
     {
         await using var s = await Filled(10);

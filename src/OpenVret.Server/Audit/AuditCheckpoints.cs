@@ -113,6 +113,8 @@ public sealed class AuditSeal : IAsyncDisposable
     /// <summary>Leading plain SHA-256 entries of an older store; everything after them is keyed.</summary>
     public long Legacy { get; private set; }
     public long Written { get; private set; }
+    /// <summary>Set at start-up when the stored chain does not extend this node's last checkpoint (also logged).</summary>
+    public string? StartupProblem { get; private set; }
 
     public AuditSeal(AuditKeys keys, string file, TimeProvider clock, TimeSpan interval, Action<string>? warn = null)
     {
@@ -124,7 +126,7 @@ public sealed class AuditSeal : IAsyncDisposable
     /// Called once by the store writer with the chain's tail. The legacy prefix comes from this node's last checkpoint,
     /// else from <paramref name="legacyScan"/> (the last plain SHA-256 entry of the store). Writes the start-up checkpoint.
     /// </summary>
-    public void Start(long count, string head, Func<long> legacyScan)
+    public void Start(long count, string head, Func<long> legacyScan, Func<long, string?>? hashAt = null)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(File)!);
         AuditCheckpoint? last = null;
@@ -142,6 +144,16 @@ public sealed class AuditSeal : IAsyncDisposable
             {
                 if (line.Checkpoint is not null) { last = line.Checkpoint; _ordinal = line.Checkpoint.Ordinal; }
                 _previousLine = line.Text;
+            }
+        }
+        if (last is not null)
+        {
+            // The chain must still extend what this node signed last; if not, the store was tampered with while it was down.
+            string? signed = last.Count > count ? null : last.Count == 0 ? AuditChain.Genesis : last.Count == count ? head : hashAt?.Invoke(last.Count);
+            if (signed != last.Head)
+            {
+                StartupProblem = $"the audit chain ({count} entries) does not extend this node's last checkpoint (#{last.Ordinal}, count {last.Count}): entries were removed or rewritten; run `openvret audit verify`";
+                _warn(StartupProblem);
             }
         }
         Legacy = last?.Legacy ?? (head.StartsWith(AuditChain.KeyedPrefix, StringComparison.Ordinal) || count == 0 ? legacyScan() : count);

@@ -53,7 +53,8 @@ public sealed class StoreWriter : IAsyncDisposable
             if (last is not null) { _auditSequence = last.Sequence; _auditHash = last.Hash; }
             // Seal what the store holds before anything is appended: a restart after a crash covers the entries the
             // last run could not checkpoint, and an older store's plain SHA-256 chain becomes the sealed legacy prefix.
-            seal?.Start(_auditSequence, _auditHash, () => ctx.Audit.AsNoTracking().Where(a => !a.Hash.StartsWith(AuditChain.KeyedPrefix)).Max(a => (long?)a.Sequence) ?? 0);
+            seal?.Start(_auditSequence, _auditHash, () => ctx.Audit.AsNoTracking().Where(a => !a.Hash.StartsWith(AuditChain.KeyedPrefix)).Max(a => (long?)a.Sequence) ?? 0,
+                s => ctx.Audit.AsNoTracking().Where(a => a.Sequence == s).Select(a => a.Hash).FirstOrDefault());
         }
         _loop = Task.Run(Loop);
         if (db.Provider == StoreProvider.Sqlite) _checkpoints = Task.Run(CheckpointLoop);
