@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http.Connections;
 using OpenTelemetry.Metrics;
 using OpenVret.Protocol;
 using OpenVret.Server.Api;
+using OpenVret.Server.Audit;
 using OpenVret.Server.Data;
 using OpenVret.Server.Demo;
 using OpenVret.Server.Security;
@@ -29,8 +30,12 @@ public static class ServerApp
         s.AddSingleton(options);
         s.AddSingleton(TimeProvider.System);
         s.AddSingleton<DbFactory>();
+        s.AddSingleton(sp => AuditKeys.LoadOrCreate(options, path =>
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("OpenVret.Audit").LogWarning("created audit key file {Path} (keep it, and keep it out of the database's reach)", path)));
         s.AddSingleton(sp => new StoreWriter(sp.GetRequiredService<DbFactory>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<StoreWriter>>(),
-            TimeSpan.FromMilliseconds(sp.GetRequiredService<ServerOptions>().StoreCommitIntervalMs)));
+            TimeSpan.FromMilliseconds(sp.GetRequiredService<ServerOptions>().StoreCommitIntervalMs),
+            new AuditSeal(sp.GetRequiredService<AuditKeys>(), AuditCheckpointFiles.FileOf(options), sp.GetRequiredService<TimeProvider>(),
+                TimeSpan.FromSeconds(options.AuditCheckpointSeconds), message => sp.GetRequiredService<ILoggerFactory>().CreateLogger("OpenVret.Audit").LogWarning("{Message}", message))));
         s.AddSingleton<ServerMetrics>();
         s.AddSingleton<OpenVret.Server.Dialogue.PatientSpeech>();
         s.AddSingleton<ISessionSink, SignalRSink>();

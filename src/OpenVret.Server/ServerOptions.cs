@@ -74,6 +74,22 @@ public sealed class ServerOptions
     /// <summary>SQLite page cache per connection (MiB). The sample index outgrows SQLite's 2 MiB default within minutes of a busy clinic.</summary>
     public int SqliteCacheMiB { get; set; } = 64;
 
+    /// <summary>
+    /// HMAC key of the audit chain's links (at least 32 characters, from configuration or the environment:
+    /// OpenVret__AuditKey; never in the database). Every cluster node needs the same one. Unset: the key file.
+    /// </summary>
+    public string? AuditKey { get; set; }
+    /// <summary>File holding the link key (base64 of at least 32 bytes); default AuditKeysFolder/audit-link.key, created at first start (mode 0600).</summary>
+    public string? AuditKeyFile { get; set; }
+    /// <summary>PEM ECDSA P-256 private key that signs checkpoints; default AuditKeysFolder/audit-signing.pem, created at first start (mode 0600), its public key beside it.</summary>
+    public string? AuditSigningKeyFile { get; set; }
+    /// <summary>Folder of the generated audit keys; default the data folder's keys/. Keep it out of reach of whoever administers the database.</summary>
+    public string? AuditKeysFolder { get; set; }
+    /// <summary>Folder of the signed audit checkpoints (one append-only file per node); default the data folder's audit-checkpoints/.</summary>
+    public string? AuditCheckpointFolder { get; set; }
+    /// <summary>Least time between two audit checkpoints (s); one is written this long at most after a commit that appended audit entries.</summary>
+    public double AuditCheckpointSeconds { get; set; } = 1;
+
     /// <summary>Rejects store settings no deployment means, naming the option and the value given.</summary>
     public void ValidateStore()
     {
@@ -81,6 +97,8 @@ public sealed class ServerOptions
             throw new InvalidOperationException($"OpenVret:StoreCommitIntervalMs = {StoreCommitIntervalMs}: use 0 to 1000 ms (acks wait for the commit)");
         if (PostgresMaxPoolSize < 2)
             throw new InvalidOperationException($"OpenVret:PostgresMaxPoolSize = {PostgresMaxPoolSize}: use at least 2 connections per node");
+        if (!(AuditCheckpointSeconds >= 0 && AuditCheckpointSeconds <= 10))
+            throw new InvalidOperationException($"OpenVret:AuditCheckpointSeconds = {AuditCheckpointSeconds}: use 0 to 10 s (verification expects a checkpoint within a minute of any entry)");
         if (SqliteCacheMiB < 2)
             throw new InvalidOperationException($"OpenVret:SqliteCacheMiB = {SqliteCacheMiB}: use at least 2 MiB");
         if (!(ReplayDriverTimeoutSeconds >= 1 && ReplayDriverTimeoutSeconds <= 3600))

@@ -208,28 +208,30 @@ public static class ServerScenarios
         Assert.Contains("chain intact", cliOut.ToString());
         Assert.Equal(2, OpenVret.Cli.ServerCommands.Verify(Path.Combine(s.DataFolder, "nowhere"), null, TextWriter.Null));
         var db = s.Services.GetRequiredService<DbFactory>();
+        var keys = s.Services.GetRequiredService<AuditKeys>();
+        var verifier = new AuditChain.Verifier(keys.LinkKey, keys.Verifier, AuditCheckpointFiles.Folder(s.Services.GetRequiredService<ServerOptions>()));
         await using (var ctx = db.Create())
         {
             var victim = await ctx.Audit.OrderBy(a => a.Sequence).Skip(2).FirstAsync();
             victim.Detail += " (edited)";
             await ctx.SaveChangesAsync();
-            var bad = await AuditChain.VerifyAsync(ctx);
+            var bad = await AuditChain.VerifyAsync(ctx, verifier);
             Assert.False(bad.Intact);
             Assert.Equal(victim.Sequence, bad.FirstBadSequence);
             Assert.Contains("modified", bad.Message);
             cliOut = new StringWriter();
             Assert.Equal(1, OpenVret.Cli.ServerCommands.Verify(s.DataFolder, s.Postgres, cliOut));   // `openvret audit verify` finds it too
             Assert.Contains($"entry {victim.Sequence}", cliOut.ToString());
-            // Re-hashing the edited row does not help: the next link no longer matches.
-            victim.Hash = AuditChain.HashOf(victim);
+            // Re-hashing the edited row, even with the key, does not help: the next link no longer matches.
+            victim.Hash = AuditChain.KeyedHashOf(keys.LinkKey!, victim);
             await ctx.SaveChangesAsync();
-            bad = await AuditChain.VerifyAsync(ctx);
+            bad = await AuditChain.VerifyAsync(ctx, verifier);
             Assert.False(bad.Intact);
             Assert.Equal(victim.Sequence + 1, bad.FirstBadSequence);
             // Deleting a row is found too.
             ctx.Audit.Remove(await ctx.Audit.OrderBy(a => a.Sequence).Skip(1).FirstAsync());
             await ctx.SaveChangesAsync();
-            Assert.Equal(2, (await AuditChain.VerifyAsync(ctx)).FirstBadSequence);
+            Assert.Equal(2, (await AuditChain.VerifyAsync(ctx, verifier)).FirstBadSequence);
         }
     }
 

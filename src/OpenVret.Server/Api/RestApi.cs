@@ -442,10 +442,10 @@ public static class RestApi
         }).AllowAnonymous().RequireRateLimiting("login");
 
         // ------------------------------------------------------------------------------------- audit
-        admin.MapGet("/audit/verify", async (DbFactory db) =>
+        admin.MapGet("/audit/verify", async (DbFactory db, AuditKeys keys, ServerOptions options) =>
         {
             await using var ctx = db.Create();
-            return Results.Ok(await AuditChain.VerifyAsync(ctx));
+            return Results.Ok(await AuditChain.VerifyAsync(ctx, new AuditChain.Verifier(keys.LinkKey, keys.Verifier, AuditCheckpointFiles.Folder(options))));
         });
 
         admin.MapGet("/stats", (ServerMetrics metrics, StoreWriter store, bool? reset) =>

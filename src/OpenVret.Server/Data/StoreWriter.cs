@@ -39,14 +39,22 @@ public sealed class StoreWriter : IAsyncDisposable
 
     private readonly TimeSpan _commitInterval;
 
+    /// <summary>Keyed links and signed checkpoints of the audit chain; null: plain SHA-256 links (tools and tests of other parts only).</summary>
+    public AuditSeal? Seal { get; }
+
     /// <param name="commitInterval">Least time between the starts of two commits (group commit); zero commits as soon as possible.</param>
-    public StoreWriter(DbFactory db, TimeProvider clock, ILogger<StoreWriter> log, TimeSpan commitInterval = default)
+    /// <param name="seal">The audit trail's keys and checkpoint file (the server always has one).</param>
+    public StoreWriter(DbFactory db, TimeProvider clock, ILogger<StoreWriter> log, TimeSpan commitInterval = default, AuditSeal? seal = null)
     {
-        _db = db; _clock = clock; _log = log; _commitInterval = commitInterval;
+        _db = db; _clock = clock; _log = log; _commitInterval = commitInterval; Seal = seal;
         using (var ctx = db.Create())
         {
             var last = ctx.Audit.AsNoTracking().OrderByDescending(a => a.Sequence).FirstOrDefault();
             if (last is not null) { _auditSequence = last.Sequence; _auditHash = last.Hash; }
+            // Seal what the store holds before anything is appended: a restart after a crash covers the entries the
+            // last run could not checkpoint, and an older store's plain SHA-256 chain becomes the sealed legacy prefix.
+            seal?.Start(_auditSequence, _auditHash, () => ctx.Audit.AsNoTracking().Where(a => !a.Hash.StartsWith(AuditChain.KeyedPrefix)).Max(a => (long?)a.Sequence) ?? 0,
+                s => ctx.Audit.AsNoTracking().Where(a => a.Sequence == s).Select(a => a.Hash).FirstOrDefault());
         }
         _loop = Task.Run(Loop);
         if (db.Provider == StoreProvider.Sqlite) _checkpoints = Task.Run(CheckpointLoop);
@@ -173,7 +181,7 @@ public sealed class StoreWriter : IAsyncDisposable
                     var at = new DateTimeOffset(now.UtcTicks - now.UtcTicks % 10, TimeSpan.Zero);
                     seq++;
                     var entry = new AuditEntry { Sequence = seq, At = at, Actor = a.Actor, Action = a.Action, SessionId = a.SessionId, Detail = a.Detail, PreviousHash = hash, Hash = "" };
-                    entry.Hash = AuditChain.HashOf(entry);
+                    entry.Hash = Seal is null ? AuditChain.LegacyHashOf(entry) : AuditChain.KeyedHashOf(Seal.Keys.LinkKey!, entry);
                     hash = entry.Hash;
                     db.Audit.Add(entry);
                     break;
@@ -184,6 +192,7 @@ public sealed class StoreWriter : IAsyncDisposable
         db.ChangeTracker.AutoDetectChangesEnabled = true;   // actions edit tracked entities
         foreach (var act in actions) await act(db).ConfigureAwait(false);
         await tx.CommitAsync().ConfigureAwait(false);
+        if (seq != _auditSequence) Seal?.Advance(seq, hash);   // the checkpoint is written beside the writer, not on its thread
         _auditSequence = seq;
         _auditHash = hash;
         Commits++;
@@ -261,6 +270,7 @@ public sealed class StoreWriter : IAsyncDisposable
     {
         _queue.Writer.TryComplete();
         await _loop.ConfigureAwait(false);
+        if (Seal is not null) await Seal.DisposeAsync().ConfigureAwait(false);   // the shutdown checkpoint
         if (_checkpoints is not null)
         {
             _stop.Cancel();
