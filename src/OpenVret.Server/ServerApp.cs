@@ -27,7 +27,8 @@ public static class ServerApp
 
         var s = builder.Services;
         s.AddSingleton(options);
-        s.AddSingleton(TimeProvider.System);
+        // The clock of the whole server; a test may register its own in the configure callback (a fake it advances).
+        if (!s.Any(d => d.ServiceType == typeof(TimeProvider))) s.AddSingleton(TimeProvider.System);
         s.AddSingleton<DbFactory>();
         s.AddSingleton(sp => new StoreWriter(sp.GetRequiredService<DbFactory>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<StoreWriter>>(),
             TimeSpan.FromMilliseconds(sp.GetRequiredService<ServerOptions>().StoreCommitIntervalMs)));
