@@ -28,7 +28,8 @@ public static class ServerApp
 
         var s = builder.Services;
         s.AddSingleton(options);
-        s.AddSingleton(TimeProvider.System);
+        // The clock of the whole server; a test may register its own in the configure callback (a fake it advances).
+        if (!s.Any(d => d.ServiceType == typeof(TimeProvider))) s.AddSingleton(TimeProvider.System);
         s.AddSingleton<DbFactory>();
         s.AddSingleton(sp => AuditKeys.LoadOrCreate(options, path =>
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("OpenVret.Audit").LogWarning("created audit key file {Path} (keep it, and keep it out of the database's reach)", path)));

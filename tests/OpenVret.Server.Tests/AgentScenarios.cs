@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.SignalR;
@@ -21,24 +20,24 @@ public static class AgentScenarios
         public string SessionId { get; } = sessionId;
         public HubConnection Console { get; } = console;
         public HubConnection Vr { get; } = vr;
-        public ConcurrentQueue<SceneCommand> Scene { get; } = new();
-        public ConcurrentQueue<TranscriptItem> Transcript { get; } = new();
-        public ConcurrentQueue<Alert> Alerts { get; } = new();
+        // Scene commands reach the VR client and transcript lines and alerts the console on different connections, in
+        // no fixed order between them: each assertion awaits the message it needs.
+        public Inbox<SceneCommand> Scene { get; } = new();
+        public Inbox<TranscriptItem> Transcript { get; } = new();
+        public Inbox<Alert> Alerts { get; } = new();
         private long _sequence;
 
         public async Task<EventAck> SayAsync(string text, double seconds = 12, double latency = 1.5) =>
             await Vr.InvokeAsync<EventAck>("Event", new ClientEvent(_sequence++, 100 + _sequence, ClientEventKind.Utterance, seconds, text, null, latency));
 
-        public async Task<SceneCommand> WaitSceneAsync(Func<SceneCommand, bool> match, string what)
-        {
-            for (int i = 0; i < 200; i++)
-            {
-                var hit = Scene.FirstOrDefault(match);
-                if (hit is not null) return hit;
-                await Task.Delay(50);
-            }
-            throw new Xunit.Sdk.XunitException($"the VR client never received {what}; got: {string.Join(" | ", Scene.Select(c => $"{c.Kind}:{c.Prompt}"))}");
-        }
+        public Task<SceneCommand> WaitSceneAsync(Func<SceneCommand, bool> match, string what) =>
+            Scene.WaitAsync(match, "the VR client: " + what, show: c => $"{c.Kind}:{c.Prompt}");
+
+        public Task<TranscriptItem> WaitTranscriptAsync(Func<TranscriptItem, bool> match, string what) =>
+            Transcript.WaitAsync(match, "the console's transcript: " + what, show: x => $"{x.Speaker}/{x.Source}:{x.Text}");
+
+        public Task<Alert> WaitAlertAsync(Func<Alert, bool> match, string what) =>
+            Alerts.WaitAsync(match, "the console: " + what, show: a => a.Kind);
     }
 
     private static async Task<Live> StartAsync(TestServer s)
@@ -49,9 +48,9 @@ public static class AgentScenarios
         var pairing = await s.PairAsync(session.Code, DeviceRole.VrClient, "headset");
         var vr = await s.DeviceConnectionAsync(pairing.DeviceToken);
         var live = new Live(s, t, session.SessionId, console, vr);
-        vr.On<SceneCommand>(DeviceClientMethods.Command, c => live.Scene.Enqueue(c));
-        console.On<TranscriptItem>("Transcript", x => live.Transcript.Enqueue(x));
-        console.On<Alert>("Alert", a => live.Alerts.Enqueue(a));
+        vr.On<SceneCommand>(DeviceClientMethods.Command, c => live.Scene.Add(c));
+        console.On<TranscriptItem>("Transcript", x => live.Transcript.Add(x));
+        console.On<Alert>("Alert", a => live.Alerts.Add(a));
         await vr.InvokeAsync<HelloAck>("Hello", new DeviceHello(ProtocolVersion.Current, "test headset", []));
         return live;
     }
@@ -73,7 +72,10 @@ public static class AgentScenarios
         Assert.Equal(BatchStatus.Accepted, (await live.SayAsync("I studied biology at university")).Status);
         var answer = await live.WaitSceneAsync(c => c.Kind == SceneCommandKind.AgentSay && c.Prompt!.Contains("studies prepare you"), "the education follow-up");
         Assert.Equal("scripted", answer.Context!["source"]);
-        Assert.Contains(live.Transcript, x => x.Speaker == "patient" && x.Text == "I studied biology at university" && x.SpeakingSeconds == 12 && x.LatencySeconds == 1.5);
+        // The patient's line goes to the console on its own connection: it may arrive after the answer reached the headset.
+        var heard = await live.WaitTranscriptAsync(x => x.Speaker == "patient" && x.Text == "I studied biology at university", "the patient's line");
+        Assert.Equal(12, heard.SpeakingSeconds);
+        Assert.Equal(1.5, heard.LatencySeconds);
 
         // Bad input is refused naming the field, and nothing else changes.
         var bad = await live.Vr.InvokeAsync<EventAck>("Event", new ClientEvent(100, 1, ClientEventKind.Utterance, -3, "hello", null));
@@ -86,7 +88,7 @@ public static class AgentScenarios
         Assert.Contains("therapist", safety.Prompt);
         await live.WaitSceneAsync(c => c.Kind == SceneCommandKind.Pause, "a pause");
         await live.WaitSceneAsync(c => c.Kind == SceneCommandKind.ShowPrompt && c.Prompt!.Contains("therapist"), "the crisis prompt");
-        for (int i = 0; i < 100 && !live.Alerts.Any(a => a.Kind == "crisis"); i++) await Task.Delay(50);
+        await live.WaitAlertAsync(a => a.Kind == "crisis", "the crisis alert");
         var crisis = Assert.Single(live.Alerts, a => a.Kind == "crisis");
         Assert.True(crisis.Critical);
         Assert.Contains("dont wanna live anymore", crisis.Text);
@@ -97,8 +99,7 @@ public static class AgentScenarios
         // On hold, the agent stays silent until the therapist resumes it.
         int agentLines = live.Scene.Count(c => c.Kind == SceneCommandKind.AgentSay);
         await live.SayAsync("what is the salary");
-        for (int i = 0; i < 100 && !live.Transcript.Any(x => x.Source == "agent_silent"); i++) await Task.Delay(50);
-        Assert.Contains(live.Transcript, x => x.Source == "agent_silent" && x.Text.Contains("safety hold"));
+        await live.WaitTranscriptAsync(x => x.Source == "agent_silent" && x.Text.Contains("safety hold"), "the agent's silence on the safety hold");
         Assert.Equal(agentLines, live.Scene.Count(c => c.Kind == SceneCommandKind.AgentSay));
         await live.Console.InvokeAsync<JsonElement>("AgentResume", live.SessionId, "talked it through; safety plan in place");
         await live.SayAsync("I worked in a team for five years");
@@ -128,8 +129,7 @@ public static class AgentScenarios
         Assert.Equal("therapist", status.GetProperty("mode").GetString());
         Assert.Contains(status.GetProperty("candidates").EnumerateArray(), c => c.GetProperty("nodeId").GetString() == "welcome");
         await live.SayAsync("hello?");
-        for (int i = 0; i < 100 && !live.Transcript.Any(x => x.Source == "agent_silent"); i++) await Task.Delay(50);
-        Assert.Contains(live.Transcript, x => x.Source == "agent_silent" && x.Text.Contains("therapist-controlled"));
+        await live.WaitTranscriptAsync(x => x.Source == "agent_silent" && x.Text.Contains("therapist-controlled"), "the agent's silence in therapist mode");
         await live.Console.InvokeAsync<JsonElement>("AgentSelect", live.SessionId, "breathing");
         var breathing = await live.WaitSceneAsync(c => c.Kind == SceneCommandKind.AgentSay && c.Prompt!.Contains("breathe together"), "the picked breathing line");
         Assert.Equal("therapist", breathing.Context!["source"]);
@@ -180,8 +180,7 @@ public static class AgentScenarios
         await live.SayAsync("The data show it is cheaper");
         var fallback = await live.WaitSceneAsync(c => c.Kind == SceneCommandKind.AgentSay && c.Context!["source"] == "fallback", "the script standing in");
         Assert.Contains("evidence", fallback.Prompt!.ToLowerInvariant() + " evidence");
-        for (int i = 0; i < 100 && !live.Transcript.Any(x => x.Source == "agent_fallback"); i++) await Task.Delay(50);
-        Assert.Contains(live.Transcript, x => x.Source == "agent_fallback" && x.Text.Contains("model failed"));
+        await live.WaitTranscriptAsync(x => x.Source == "agent_fallback" && x.Text.Contains("model failed"), "the note that the model failed");
         await live.Vr.DisposeAsync();
         await live.Console.DisposeAsync();
     }

@@ -57,13 +57,12 @@ public sealed class ClusterProcessTests(ITestOutputHelper output)
         node.Process.BeginOutputReadLine();
         node.Process.BeginErrorReadLine();
         using var http1 = new HttpClient();
-        for (int i = 0; i < 120; i++)
+        await Until.TrueAsync(async () =>
         {
             if (node.Process.HasExited) throw new Xunit.Sdk.XunitException($"node exited: {node.Log}");
-            try { if ((await http1.GetAsync(node.Url + "/health")).IsSuccessStatusCode) return node; } catch (HttpRequestException) { }
-            await Task.Delay(500);
-        }
-        throw new Xunit.Sdk.XunitException($"node did not become healthy: {node.Log}");
+            try { return (await http1.GetAsync(node.Url + "/health")).IsSuccessStatusCode; } catch (HttpRequestException) { return false; }
+        }, "the node answers /health", TimeSpan.FromSeconds(90), () => node.Log.ToString());
+        return node;
     }
 
     private static async Task<(HttpClient Http, CookieContainer Cookies)> Login(string url)
@@ -97,10 +96,10 @@ public sealed class ClusterProcessTests(ITestOutputHelper output)
             Stage("session started");
             // The device pairs and streams through node 2.
             var pair = await (await new HttpClient().PostAsJsonAsync(nodes[1].Url + "/api/pair", new PairingRequest(code, "cluster device", DeviceRole.SensorAndVr), TestServer.Json)).Content.ReadFromJsonAsync<PairingResult>(TestServer.Json);
-            var scene = new ConcurrentQueue<SceneCommand>();
+            var scene = new Inbox<SceneCommand>();
             var device = new HubConnectionBuilder().WithUrl(nodes[1].Url + ProtocolVersion.DeviceHubPath, o => o.AccessTokenProvider = () => Task.FromResult<string?>(pair!.DeviceToken))
                 .AddMessagePackProtocol().Build();
-            device.On<SceneCommand>(DeviceClientMethods.Command, c => scene.Enqueue(c));
+            device.On<SceneCommand>(DeviceClientMethods.Command, c => scene.Add(c));
             await device.StartAsync();
             await device.InvokeAsync<HelloAck>("Hello", new DeviceHello(ProtocolVersion.Current, "cluster-test", SimDevice.Channels));
             var sim = new SimDevice();
@@ -119,33 +118,29 @@ public sealed class ClusterProcessTests(ITestOutputHelper output)
 
             // The console watches from node 3: live views arrive, and its emergency stop reaches the device on node 2.
             var (therapist, cookies) = await Login(nodes[2].Url);
-            var alerts = new ConcurrentQueue<Alert>();
-            int views = 0;
+            var alerts = new Inbox<Alert>();
+            var views = new Inbox<JsonElement>();
             var console = new HubConnectionBuilder().WithUrl(nodes[2].Url + ProtocolVersion.ConsoleHubPath, o => o.Cookies = cookies)
                 .AddJsonProtocol(o => { o.PayloadSerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()); o.PayloadSerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals; })
                 .Build();
-            console.On<Alert>("Alert", a => alerts.Enqueue(a));
-            console.On<JsonElement>("Live", _ => Interlocked.Increment(ref views));
+            console.On<Alert>("Alert", a => alerts.Add(a));
+            console.On<JsonElement>("Live", v => views.Add(v));
             await console.StartAsync();
             await console.InvokeAsync<JsonElement>("Watch", sessionId);
             await Stream(1);
-            for (int i = 0; i < 50 && Volatile.Read(ref views) == 0; i++) await Task.Delay(100);
-            Assert.True(views > 0, "live views reach a console on another node");
+            await views.WaitAsync(_ => true, "a live view on the console on another node");
             Stage("views reach node 3");
 
             // A virtual human started from the console on node 3 hears the patient speak through the device on node 2,
             // and its answer reaches the headset on node 2.
             await console.InvokeAsync<JsonElement>("StartAgent", sessionId, "interviewer", "local-keywords", false, 0.1);
-            for (int i = 0; i < 100 && !scene.Any(c => c.Kind == SceneCommandKind.AgentSay && c.Context!["source"] == "disclosure"); i++) await Task.Delay(100);
-            Assert.Contains(scene, c => c.Kind == SceneCommandKind.AgentSay && c.Context!["source"] == "disclosure");
+            await scene.WaitAsync(c => c.Kind == SceneCommandKind.AgentSay && c.Context!["source"] == "disclosure", "the AI disclosure on the headset");
             var said = await device.InvokeAsync<EventAck>("Event", new ClientEvent(0, 5, ClientEventKind.Utterance, 12, "I studied biology at university", null, 1.5));
             Assert.Equal(BatchStatus.Accepted, said.Status);
-            for (int i = 0; i < 100 && !scene.Any(c => c.Kind == SceneCommandKind.AgentSay && c.Prompt!.Contains("studies prepare you")); i++) await Task.Delay(100);
-            Assert.Contains(scene, c => c.Kind == SceneCommandKind.AgentSay && c.Prompt!.Contains("studies prepare you"));
+            await scene.WaitAsync(c => c.Kind == SceneCommandKind.AgentSay && c.Prompt!.Contains("studies prepare you"), "the agent's answer on the headset");
             Stage("the agent on node 3 answered the patient on node 2");
             await console.InvokeAsync("EmergencyStop", sessionId, "cluster test");
-            for (int i = 0; i < 50 && !scene.Any(c => c.Kind == SceneCommandKind.Pause); i++) await Task.Delay(100);
-            Assert.Contains(scene, c => c.Kind == SceneCommandKind.Pause);
+            await scene.WaitAsync(c => c.Kind == SceneCommandKind.Pause, "the emergency stop's pause on the headset");
 
             Stage("pause reached the device");
             // Node 1 dies; the device keeps streaming through node 2 and the session comes back on a safety hold.
@@ -167,8 +162,7 @@ public sealed class ClusterProcessTests(ITestOutputHelper output)
             output.WriteLine($"node 1 killed: the device's next batch was acknowledged after {watch.Elapsed.TotalSeconds:0.0} s");
             Stage("streaming again after the kill");
             await Stream(2);
-            for (int i = 0; i < 100 && !alerts.Any(a => a.Kind == "server_restart"); i++) await Task.Delay(100);
-            Assert.Contains(alerts, a => a.Kind == "server_restart");
+            await alerts.WaitAsync(a => a.Kind == "server_restart", "the server_restart alert on the console");
 
             var options = new ServerOptions { PostgresConnection = postgres, DataFolder = folder };
             await using var ctx = new DbFactory(options).Create();

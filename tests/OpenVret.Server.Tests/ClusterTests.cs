@@ -146,14 +146,11 @@ public sealed class ClusterTests(ITestOutputHelper output)
             var acks = await grain.ReplayStep(1, sim.Next().ToArray());
             Assert.All(acks!, a => Assert.Equal(BatchStatus.Accepted, a.Status));
             // The driver goes quiet: the grain's timer ends the replay after the timeout.
-            SessionRecord? record = null;
-            for (int i = 0; i < 100 && record?.State != SessionState.Ended; i++)
+            var record = await Until.ValueAsync(async () =>
             {
-                await Task.Delay(100);
                 await using var ctx = ClusterTestStore.Db.Create();
-                record = await ctx.Sessions.AsNoTracking().FirstAsync(x => x.Id == sessionId);
-            }
-            Assert.Equal(SessionState.Ended, record!.State);
+                return await ctx.Sessions.AsNoTracking().FirstAsync(x => x.Id == sessionId);
+            }, r => r.State == SessionState.Ended, "the replay whose driver went quiet ended");
             Assert.Equal("replay", record.Source);
             await using (var ctx = ClusterTestStore.Db.Create())
                 Assert.Contains(await ctx.Audit.AsNoTracking().Where(a => a.SessionId == sessionId).Select(a => a.Action).ToListAsync(), a => a == "replay_interrupted");
@@ -219,7 +216,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
 
             // Deactivation (a planned move): the next call resumes the session from the store, on a safety hold.
             await grain.Deactivate();
-            await Task.Delay(500);
+            await Grains.DeactivatedAsync(cluster.GrainFactory, grain, "the session grain deactivated");
             var view = await grain.View();
             Assert.True(view.HoldActive, "a resumed session holds until the therapist releases it");
             var again = await grain.Hello("D1", new DeviceHello(ProtocolVersion.Current, "cluster-test", SimDevice.Channels));

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using OpenVret.Protocol;
 using OpenVret.Server.Audit;
 using OpenVret.Server.Data;
@@ -282,10 +283,15 @@ public static class ServerScenarios
 
 public static class ReplayScenarios
 {
-    /// <summary>A device over its sample budget is told so (and nothing is stored); under it, everything is accepted.</summary>
+    /// <summary>
+    /// A device over its sample budget is told so (and nothing is stored); under it, everything is accepted. The bucket
+    /// refills with the server's clock, here a fake one the test moves on: no waiting for the refill in real time.
+    /// </summary>
     public static async Task Ingest_is_rate_limited_per_device()
     {
-        await using var s = await TestServer.StartAsync(settings: new() { ["OpenVret:MaxSamplesPerSecondPerDevice"] = "1000" });
+        // Starts at the real date so the login cookie's expiry lies in the future for the client's cookie container.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var s = await TestServer.StartAsync(settings: new() { ["OpenVret:MaxSamplesPerSecondPerDevice"] = "1000" }, clock: clock);
         var t = await s.LoginAsync();
         var session = await s.CreateSessionAsync(t);
         var hub = await s.DeviceConnectionAsync((await s.PairAsync(session.Code)).DeviceToken);
@@ -295,7 +301,9 @@ public static class ReplayScenarios
         var over = await hub.InvokeAsync<BatchAck>("Samples", new SampleBatch("ecg", 1, 2, new float[2000]));
         Assert.Equal(BatchStatus.Rejected, over.Status);
         Assert.StartsWith("rate:", over.Error);
-        await Task.Delay(1100);
+        // 500 samples are left in the bucket, and no time has passed: 900 more are still too many.
+        Assert.Equal(BatchStatus.Rejected, (await hub.InvokeAsync<BatchAck>("Samples", new SampleBatch("ecg", 1, 2, new float[900]))).Status);
+        clock.Advance(TimeSpan.FromSeconds(1));   // a second later the bucket is full again
         Assert.Equal(BatchStatus.Accepted, (await hub.InvokeAsync<BatchAck>("Samples", new SampleBatch("ecg", 1, 2, new float[900]))).Status);
         await hub.DisposeAsync();
     }
@@ -324,14 +332,8 @@ public static class ReplayScenarios
             using var form = new MultipartFormDataContent { { new ByteArrayContent(await File.ReadAllBytesAsync(edf)), "file", "recording.edf" }, { new StringContent("max"), "speed" } };
             var r = await t.Http.PostAsync($"/api/sessions/{session.SessionId}/replay", form);
             Assert.True(r.StatusCode == HttpStatusCode.Accepted, await r.Content.ReadAsStringAsync());
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            JsonElement view;
-            do
-            {
-                await Task.Delay(200);
-                view = await t.Http.GetFromJsonAsync<JsonElement>($"/api/sessions/{session.SessionId}");
-            } while (view.GetProperty("state").GetString() != "Ended" && DateTime.UtcNow < deadline);
-            Assert.Equal("Ended", view.GetProperty("state").GetString());
+            await Until.ValueAsync(() => t.Http.GetFromJsonAsync<JsonElement>($"/api/sessions/{session.SessionId}"),
+                v => v.GetProperty("state").GetString() == "Ended", "the replayed session ended", TimeSpan.FromSeconds(90));
 
             var entries = await t.Http.GetFromJsonAsync<JsonElement>($"/api/sessions/{session.SessionId}/entries?limit=5000");
             var names = entries.EnumerateArray().Select(e => e.GetProperty("name").GetString()).ToList();

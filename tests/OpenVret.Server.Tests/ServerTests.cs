@@ -86,16 +86,14 @@ public class ClusterServerTests
         var http = new HttpClient(new HttpClientHandler { CookieContainer = new System.Net.CookieContainer() }) { BaseAddress = new Uri(s.BaseUrl) };
         string? sessionId = null;
         long samples = 0;
-        for (int i = 0; i < 150 && samples < 4 * 350; i++)   // four seconds of the simulated wearable
+        await Until.TrueAsync(async () =>   // four seconds of the simulated wearable in the store
         {
-            await Task.Delay(200);
             await using var db = s.Services.GetRequiredService<OpenVret.Server.Data.DbFactory>().Create();
             sessionId ??= await db.Sessions.Where(x => x.PatientId == OpenVret.Server.Demo.DemoService.PatientId && x.State == OpenVret.Server.Data.SessionState.Running)
                 .Select(x => x.Id).FirstOrDefaultAsync();
             if (sessionId is not null) samples = await Stored.SampleCountAsync(db, sessionId);
-        }
-        Assert.True(sessionId is not null, "the demo session never started");
-        Assert.True(samples >= 4 * 350, $"the demo device stored {samples} samples");
+            return samples >= 4 * 350;
+        }, "the demo session stored 4 s of samples", detail: () => sessionId is null ? "the demo session never started" : $"{samples} samples stored");
         (await http.PostAsJsonAsync("/api/auth/login", new { userName = "demo", password = "demo-password-123" })).EnsureSuccessStatusCode();
         var view = await http.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/sessions/{sessionId}");
         Assert.Equal("Baseline", view.GetProperty("live").GetProperty("phase").GetString());
@@ -120,7 +118,12 @@ public class ClusterServerTests
         var acks = await hub.InvokeAsync<OpenVret.Protocol.BatchAck[]>("SamplesMany", sim.Next().ToArray());
         Assert.All(acks, x => Assert.Equal(OpenVret.Protocol.BatchStatus.Accepted, x.Status));
 
-        // Both sessions end without this node hearing of it: the store says Ended and the grains are gone.
+        // Both sessions end without this node hearing of it: the store says Ended and the grains are gone. (The
+        // node's directory may call a grain again at once, which then finds the session ended: so the wait is for the
+        // running activations to stop, which the server's count of active sessions tells.)
+        var metrics = s.Services.GetRequiredService<ServerMetrics>();
+        var writer = s.Services.GetRequiredService<OpenVret.Server.Data.StoreWriter>();
+        long running = metrics.Snapshot(writer).ActiveSessions;
         foreach (var id in new[] { a.SessionId, b.SessionId })
         {
             await using (var ctx = s.Services.GetRequiredService<OpenVret.Server.Data.DbFactory>().Create())
@@ -132,7 +135,8 @@ public class ClusterServerTests
             }
             await s.Services.GetRequiredService<IGrainFactory>().GetGrain<OpenVret.Server.Cluster.ISessionGrain>(id).Deactivate();
         }
-        await Task.Delay(500);
+        await Until.TrueAsync(() => metrics.Snapshot(writer).ActiveSessions <= running - 2, "both session grains deactivated",
+            detail: () => $"{metrics.Snapshot(writer).ActiveSessions} of {running} sessions still active");
 
         // The therapist's "end" for b: a conflict naming the session, not a server error.
         var end = await t.Http.PostAsync($"/api/sessions/{b.SessionId}/end", null);

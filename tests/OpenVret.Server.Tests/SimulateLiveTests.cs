@@ -43,18 +43,20 @@ public class SimulateLiveTests
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var run = SimulateLiveCommand.RunAsync(server.BaseUrl, session.Code, 5, 16, 1, TextWriter.Null, cts.Token, scene, patient);
 
-        // Baseline: the calm scene from the hello; the patient is calm.
-        await Task.Delay(4000);
-        Assert.False(scene.Exposed);
+        // Baseline: the calm scene from the hello; the patient is calm. Waits are on the patient's own (simulated)
+        // time, which the device advances as it streams: a busy machine makes them longer, never wrong.
+        await Until.TrueAsync(() => patient.Time >= 3, "the virtual patient streamed 3 s", detail: () => $"streamed {patient.Time:0.0} s");
+        lock (scene) Assert.False(scene.Exposed);
         double calm = patient.Arousal;
         // The therapist sets the top step by hand: the command reaches the device, and the patient's fear follows.
         var console = await server.ConsoleConnectionAsync(t);
         await console.InvokeAsync<object>("Watch", session.SessionId);
         await console.InvokeAsync("Override", session.SessionId, "h5", null, null, "test: top of the hierarchy");
-        await Task.Delay(1000);
-        Assert.True(scene.Exposed);
-        Assert.True(scene.Intensity > 0.8);
-        await Task.Delay(6000);
+        await Until.TrueAsync(() => { lock (scene) return scene.Exposed; }, "the device shows the exposure scene");
+        double exposedAt = patient.Time;
+        lock (scene) Assert.True(scene.Intensity > 0.8, $"intensity {scene.Intensity:0.00}");
+        await Until.TrueAsync(() => patient.Time >= exposedAt + 6, "the patient spent 6 s in the exposure scene",
+            detail: () => $"exposed at {exposedAt:0.0} s, now {patient.Time:0.0} s of 16");
         Assert.True(patient.Arousal > calm + 0.2, $"arousal {calm:0.00} -> {patient.Arousal:0.00}");
 
         Assert.Equal(0, await run);

@@ -26,18 +26,20 @@ public sealed class TestServer : IAsyncDisposable
 
     private WebApplication? _app;
     private readonly Dictionary<string, string?> _settings;
+    private readonly TimeProvider? _clock;
     public string DataFolder { get; }
     public string? Postgres { get; }
     public string BaseUrl { get; private set; } = "";
     public IServiceProvider Services => _app!.Services;
     public IReadOnlyDictionary<string, string?> Settings => _settings;
 
-    private TestServer(string dataFolder, string? postgres, Dictionary<string, string?> settings)
+    private TestServer(string dataFolder, string? postgres, Dictionary<string, string?> settings, TimeProvider? clock)
     {
-        DataFolder = dataFolder; Postgres = postgres; _settings = settings;
+        DataFolder = dataFolder; Postgres = postgres; _settings = settings; _clock = clock;
     }
 
-    public static async Task<TestServer> StartAsync(string? postgres = null, Dictionary<string, string?>? settings = null)
+    /// <param name="clock">The server's clock (e.g. a FakeTimeProvider the test advances); the system clock when null.</param>
+    public static async Task<TestServer> StartAsync(string? postgres = null, Dictionary<string, string?>? settings = null, TimeProvider? clock = null)
     {
         var folder = Path.Combine(Path.GetTempPath(), "openvret-test-" + Guid.NewGuid().ToString("N")[..10]);
         var s = new Dictionary<string, string?>
@@ -51,7 +53,7 @@ public sealed class TestServer : IAsyncDisposable
             ["OpenVret:PostgresConnection"] = postgres,
         };
         foreach (var kv in settings ?? new()) s[kv.Key] = kv.Value;
-        var server = new TestServer(folder, postgres, s);
+        var server = new TestServer(folder, postgres, s, clock);
         await server.StartAppAsync();
         return server;
     }
@@ -64,6 +66,7 @@ public sealed class TestServer : IAsyncDisposable
         {
             b.WebHost.UseUrls(url);
             b.Configuration.AddInMemoryCollection(_settings);
+            if (_clock is not null) b.Services.AddSingleton(_clock);
             b.Logging.ClearProviders();
             if (Environment.GetEnvironmentVariable("OPENVRET_TEST_SERVER_LOG") == "1") b.Logging.AddConsole();
         });
