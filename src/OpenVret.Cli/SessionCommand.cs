@@ -43,7 +43,7 @@ public static class SessionCommand
         if (therapist is not ("approve" or "reject")) throw new ExposureInputException("therapist", therapist, "one of approve, reject");
         var start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
         var clock = new ManualTimeProvider(start);
-        var engine = new ExposureEngine(patient, Schedulers.Create(schedulerId), rules, new SafetyOptions(), mode, clock, seed, TimeSpan.FromSeconds(vetoSeconds));
+        var engine = new ExposureEngine(patient, Schedulers.Create(schedulerId), rules, patient.Safety, mode, clock, seed, TimeSpan.FromSeconds(vetoSeconds));
         output.WriteLine($"patient {patient.PseudonymousId}: {patient.Hierarchy.Items.Count} steps; scheduler {engine.SchedulerId}; {mode} mode; rules {rules.Source} ({rules.Rules.Count})");
         Print(engine.Events, output);
         int seen = engine.Events.Count;

@@ -73,6 +73,16 @@ public sealed class ServerOptions
     public double ReplayDriverTimeoutSeconds { get; set; } = 30;
     /// <summary>SQLite page cache per connection (MiB). The sample index outgrows SQLite's 2 MiB default within minutes of a busy clinic.</summary>
     public int SqliteCacheMiB { get; set; } = 64;
+    /// <summary>Where uploads (recordings for replay) are written and unpacked while a request runs; default: the system temp folder.</summary>
+    public string? UploadFolder { get; set; }
+    /// <summary>
+    /// A zipped recording may unpack to at most this many bytes in total (default 512 MiB: about 17 times the largest
+    /// upload Kestrel accepts, 30 MB, which is more than signal CSVs compress), hold at most this many entries, and no
+    /// entry past its first MiB may inflate more than this ratio (zip bombs inflate by 1000 and more; signal CSVs by 3 to 20).
+    /// </summary>
+    public long ReplayMaxUnpackedBytes { get; set; } = 512L * 1024 * 1024;
+    public int ReplayMaxEntries { get; set; } = 64;
+    public double ReplayMaxCompressionRatio { get; set; } = 200;
 
     /// <summary>
     /// HMAC key of the audit chain's links (at least 32 characters, from configuration or the environment:

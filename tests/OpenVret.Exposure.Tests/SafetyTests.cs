@@ -69,13 +69,13 @@ public sealed class SafetyTests
     }
 
     [Theory]
-    [InlineData(1.0, "ArousalCeiling")]
-    [InlineData(0.2, "ArousalCeiling")]
+    [InlineData(1.0, "safety.arousalCeiling")]
+    [InlineData(0.2, "safety.arousalCeiling")]
     public void SafetyCannotBeConfiguredAway(double ceiling, string field)
     {
         var e = Assert.Throws<ExposureInputException>(() => new Safety.SafetyPolicy(new Safety.SafetyOptions { ArousalCeiling = ceiling }, 150));
         Assert.Contains(field, e.Message);
-        Assert.Contains("tightened, not switched off", e.Message);
+        Assert.Contains("never switched off", e.Message);
     }
 
     [Fact]

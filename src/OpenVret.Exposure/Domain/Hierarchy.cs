@@ -1,4 +1,5 @@
 using System.Globalization;
+using OpenVret.Exposure.Safety;
 
 namespace OpenVret.Exposure.Domain;
 
@@ -61,5 +62,11 @@ public sealed class FearHierarchy
     }
 }
 
-/// <summary>A patient as the engine sees them: a pseudonymous id, never a name.</summary>
-public sealed record Patient(string PseudonymousId, FearHierarchy Hierarchy, int PersonalHeartRateLimitBpm = 150);
+/// <summary>
+/// A patient as the engine sees them: a pseudonymous id, never a name; the personal heart-rate limit and the patient's
+/// own safety thresholds (the defaults when the hierarchy sets none), which a session applies.
+/// </summary>
+public sealed record Patient(string PseudonymousId, FearHierarchy Hierarchy, int PersonalHeartRateLimitBpm = 150, SafetyOptions? SafetyOverrides = null)
+{
+    public SafetyOptions Safety => SafetyOverrides ?? new SafetyOptions();
+}

@@ -20,18 +20,39 @@ public sealed record SafetyOptions
     /// <summary>No physiology for this long (s) means the sensors are lost (2-60).</summary>
     public double SensorSilenceSeconds { get; init; } = 5;
 
+    /// <summary>The settings' names as a hierarchy's <c>"safety"</c> object spells them.</summary>
+    public static readonly string[] Settings = { "arousalCeiling", "arousalCeilingSeconds", "sudsCeiling", "avoidanceSeconds", "sensorSilenceSeconds" };
+
+    /// <summary>
+    /// Each setting's protective range and why: a patient may set a value anywhere inside it (tighter or somewhat looser
+    /// than the default), never outside, so no setting can switch its rule off.
+    /// </summary>
+    private (string Name, double Value, double Lo, double Hi, string Unit, string Why)[] Ranges() =>
+    [
+        ("arousalCeiling", ArousalCeiling, 0.5, 0.99, "(calibrated probability)", "below 0.5 ordinary arousal would stop every exposure; at 1 the ceiling could never be reached"),
+        ("arousalCeilingSeconds", ArousalCeilingSeconds, 1, 120, "s", "how long arousal may stay above the ceiling: longer than 2 minutes would leave a patient over the ceiling unattended"),
+        ("sudsCeiling", SudsCeiling, 50, 100, "(SUDS)", "below 50 exposure could not reach a useful level; above 100 no rating could trigger it"),
+        ("avoidanceSeconds", AvoidanceSeconds, 2, 120, "s", "under 2 s a glance aside counts as avoidance; over 2 minutes avoidance goes unnoticed"),
+        ("sensorSilenceSeconds", SensorSilenceSeconds, 2, 60, "s", "under 2 s ordinary network jitter holds the session; over a minute arousal would go unmonitored"),
+    ];
+
+    /// <summary>Every setting within its protective range (error: <c>safety.&lt;name&gt; = value: between lo and hi ...</c>).</summary>
     public void Validate()
     {
-        void In(string name, double v, double lo, double hi)
-        {
-            if (!(v >= lo && v <= hi))
-                throw new ExposureInputException($"safety.{name}", v.ToString(CultureInfo.InvariantCulture), $"must lie in {lo}..{hi}; safety limits can be tightened, not switched off");
-        }
-        In(nameof(ArousalCeiling), ArousalCeiling, 0.5, 0.99);
-        In(nameof(ArousalCeilingSeconds), ArousalCeilingSeconds, 1, 120);
-        In(nameof(SudsCeiling), SudsCeiling, 50, 100);
-        In(nameof(AvoidanceSeconds), AvoidanceSeconds, 2, 120);
-        In(nameof(SensorSilenceSeconds), SensorSilenceSeconds, 2, 60);
+        foreach (var r in Ranges()) Check(r, r.Value.ToString(CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Checks one setting, reporting <paramref name="shown"/> (the value as the user wrote it).</summary>
+    public void Validate(string name, string shown)
+    {
+        foreach (var r in Ranges()) if (r.Name == name) Check(r, shown);
+    }
+
+    private static void Check((string Name, double Value, double Lo, double Hi, string Unit, string Why) r, string shown)
+    {
+        if (!(r.Value >= r.Lo && r.Value <= r.Hi))
+            throw new ExposureInputException($"safety.{r.Name}", shown,
+                $"between {r.Lo.ToString(CultureInfo.InvariantCulture)} and {r.Hi.ToString(CultureInfo.InvariantCulture)} {r.Unit}: {r.Why}; safety limits can be adjusted within this range, never switched off");
     }
 }
 

@@ -138,7 +138,17 @@ public static class OutcomeSchema
         return (4, 0);
     }
 
-    private static string Escape(string v) => v.Contains(',') || v.Contains('"') ? "\"" + v.Replace("\"", "\"\"") + "\"" : v;
+    /// <summary>
+    /// A text cell. One that a spreadsheet would run as a formula (starting with =, +, -, @, tab or carriage return:
+    /// OWASP's CSV-injection list) gets a leading single quote and is quoted, so it shows as text; a cell with a comma,
+    /// quote or line break is quoted. Numbers never pass through here (a negative number stays a number).
+    /// </summary>
+    public static string Escape(string v)
+    {
+        bool formula = v.Length > 0 && v[0] is '=' or '+' or '-' or '@' or '\t' or '\r';
+        if (formula) v = "'" + v;
+        return formula || v.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + v.Replace("\"", "\"\"") + "\"" : v;
+    }
 
     private static List<string> Split(string line)
     {

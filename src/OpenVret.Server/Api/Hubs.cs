@@ -63,6 +63,13 @@ public sealed class DeviceHub(ISessionDirectory sessions, StoreWriter store, Ser
         if (hello.Version != ProtocolVersion.Current)
             throw new HubException($"version: {hello.Version} is not supported; this server speaks protocol version {ProtocolVersion.Current}");
         if (hello.Channels is null || hello.Channels.Count > 32) throw new HubException($"channels: expected 0-32 channel declarations, got {hello.Channels?.Count.ToString() ?? "none"}");
+        for (int i = 0; i < hello.Channels.Count; i++)
+        {
+            var c = hello.Channels[i];
+            if (c is null) throw new HubException($"channels[{i}]: missing (null); every entry declares a channel");
+            if (c.Unit is { Length: > 32 }) throw new HubException($"channels[{i}].unit: at most 32 characters");
+        }
+        if (hello.Software is { Length: > 200 }) throw new HubException($"software: at most 200 characters, got {hello.Software.Length}");
         var actor = await Actor();
         string device = DeviceId;
         try
@@ -176,53 +183,120 @@ public sealed class ConsoleHub(ISessionDirectory host, AgentService agents, Site
             throw new HubException($"sessionId: '{sessionId}' belongs to another site than yours");
     }
 
+    /// <summary>Longest reason (why) a therapist may give: it goes onto the audit trail.</summary>
+    public const int MaxWhyLength = 2000, MaxIdLength = 64, MaxAgentLineLength = 1000;
+
+    /// <summary>Refuses a missing or overlong identifier argument, naming it (never a raw exception from deeper down).</summary>
+    private static string Id(string? value, string field) =>
+        string.IsNullOrEmpty(value) ? throw new HubException($"{field}: missing")
+        : value.Length > MaxIdLength ? throw new HubException($"{field}: at most {MaxIdLength} characters, got {value.Length}") : value;
+
+    private static string? Why(string? why) =>
+        why is { Length: > MaxWhyLength } ? throw new HubException($"why: at most {MaxWhyLength} characters, got {why.Length} (it is kept on the audit trail)") : why;
+
+    private static void Parameters(IReadOnlyDictionary<string, double>? parameters, string field)
+    {
+        if (parameters is null) return;
+        if (parameters.Count > 32) throw new HubException($"{field}: at most 32 parameters, got {parameters.Count}");
+        foreach (var (name, value) in parameters)
+        {
+            if (name.Length > MaxIdLength) throw new HubException($"{field}: a parameter name of at most {MaxIdLength} characters");
+            if (!double.IsFinite(value)) throw new HubException($"{field}.{name}: {value} is not a finite number");
+        }
+    }
+
+    private static void CheckContext(ExposureContext? context)
+    {
+        if (context is null) return;
+        void One(string? v, string key, string[] allowed)
+        {
+            if (v is null || !allowed.Contains(v)) throw new HubException($"context.{key}: '{RestApi.Cut(v)}' is not one of {string.Join(", ", allowed)}");
+        }
+        One(context.Room, "room", ExposureContext.Rooms);
+        One(context.Lighting, "lighting", ExposureContext.Lightings);
+        One(context.TimeOfDay, "timeOfDay", ExposureContext.TimesOfDay);
+        One(context.Sound, "sound", ExposureContext.Sounds);
+    }
+
+    private static double? Intensity(double? intensity) =>
+        intensity is double i && !(i >= 0 && i <= 1) ? throw new HubException($"intensity: {i.ToString(System.Globalization.CultureInfo.InvariantCulture)} is outside 0-1 (leave it empty to follow the exposure)") : intensity;
+
     private async Task Do(string sessionId, TherapistCommand command)
     {
+        Id(sessionId, "sessionId");
         await Reach(sessionId);
         try { await (await Find(sessionId)).CommandAsync(command); }   // acknowledged once it is on the audit trail
         catch (ExposureInputException e) { throw new HubException(e.Message); }
         catch (ProtocolException e) { throw new HubException(e.Message); }
     }
 
-    public Task Approve(string sessionId, string proposalId, Dictionary<string, double>? editedParameters) =>
-        Do(sessionId, new TherapistCommand(TherapistCommandKind.Approve, Actor, ProposalId: proposalId, Parameters: editedParameters));
-    public Task Reject(string sessionId, string proposalId, string? why) => Do(sessionId, new TherapistCommand(TherapistCommandKind.Reject, Actor, ProposalId: proposalId, Why: why));
-    public Task Veto(string sessionId, string proposalId) => Do(sessionId, new TherapistCommand(TherapistCommandKind.Veto, Actor, ProposalId: proposalId));
-    public Task Override(string sessionId, string itemId, Dictionary<string, double>? parameters, ExposureContext? context, string? why) =>
-        Do(sessionId, new TherapistCommand(TherapistCommandKind.Override, Actor, ItemId: itemId, Parameters: parameters, Context: context, Why: why));
+    public Task Approve(string sessionId, string proposalId, Dictionary<string, double>? editedParameters)
+    {
+        Parameters(editedParameters, "editedParameters");
+        return Do(sessionId, new TherapistCommand(TherapistCommandKind.Approve, Actor, ProposalId: Id(proposalId, "proposalId"), Parameters: editedParameters));
+    }
+    public Task Reject(string sessionId, string proposalId, string? why) =>
+        Do(sessionId, new TherapistCommand(TherapistCommandKind.Reject, Actor, ProposalId: Id(proposalId, "proposalId"), Why: Why(why)));
+    public Task Veto(string sessionId, string proposalId) => Do(sessionId, new TherapistCommand(TherapistCommandKind.Veto, Actor, ProposalId: Id(proposalId, "proposalId")));
+    public Task Override(string sessionId, string itemId, Dictionary<string, double>? parameters, ExposureContext? context, string? why)
+    {
+        Parameters(parameters, "parameters");
+        CheckContext(context);
+        return Do(sessionId, new TherapistCommand(TherapistCommandKind.Override, Actor, ItemId: Id(itemId, "itemId"), Parameters: parameters, Context: context, Why: Why(why)));
+    }
     /// <summary>
     /// The emergency stop. Its answer is the server's confirmation: it comes only once the stop is applied and on the audit
     /// trail, with the session's phase after it. The console shows "delivered" only on this answer, and retries until it comes.
     /// </summary>
     public async Task<EmergencyStopAck> EmergencyStop(string sessionId, string? why)
     {
-        await Do(sessionId, new TherapistCommand(TherapistCommandKind.EmergencyStop, Actor, Why: why));
+        await Do(sessionId, new TherapistCommand(TherapistCommandKind.EmergencyStop, Actor, Why: Why(why)));
         var view = await (await Find(sessionId)).ViewAsync();
         return new EmergencyStopAck(sessionId, view.Phase, view.Stopped, view.Elapsed);
     }
-    public Task Resume(string sessionId, string why) => Do(sessionId, new TherapistCommand(TherapistCommandKind.Resume, Actor, Why: why ?? ""));
-    public Task ReleaseHold(string sessionId, string why) => Do(sessionId, new TherapistCommand(TherapistCommandKind.ReleaseHold, Actor, Why: why ?? ""));
+    public Task Resume(string sessionId, string why) => Do(sessionId, new TherapistCommand(TherapistCommandKind.Resume, Actor, Why: Why(why) ?? ""));
+    public Task ReleaseHold(string sessionId, string why) => Do(sessionId, new TherapistCommand(TherapistCommandKind.ReleaseHold, Actor, Why: Why(why) ?? ""));
     public Task SetBiofeedback(string sessionId, bool breathingGuide, bool arousalGauge) =>
         Do(sessionId, new TherapistCommand(TherapistCommandKind.Biofeedback, Actor, BreathingGuide: breathingGuide, ArousalGauge: arousalGauge));
-    public Task AcknowledgeAlert(string sessionId, string alertId) => Do(sessionId, new TherapistCommand(TherapistCommandKind.AcknowledgeAlert, Actor, AlertId: alertId));
+    public Task AcknowledgeAlert(string sessionId, string alertId) => Do(sessionId, new TherapistCommand(TherapistCommandKind.AcknowledgeAlert, Actor, AlertId: Id(alertId, "alertId")));
     public Task RemoveDevice(string sessionId, string deviceId, string? why) =>
-        Do(sessionId, new TherapistCommand(TherapistCommandKind.RemoveDevice, Actor, DeviceId: deviceId, Why: why ?? ""));
+        Do(sessionId, new TherapistCommand(TherapistCommandKind.RemoveDevice, Actor, DeviceId: Id(deviceId, "deviceId"), Why: Why(why) ?? ""));
 
     // Virtual humans: every call is on the audit trail (through the session actor).
     private async Task<T> Agent<T>(string sessionId, Func<Task<T>> work)
     {
+        Id(sessionId, "sessionId");
         await Reach(sessionId);
         try { return await work(); }
         catch (OpenVret.Dialogue.Personas.DialogueInputException e) { throw new HubException(e.Message); }
         catch (InvalidOperationException e) { throw new HubException(e.Message); }
     }
 
-    public Task<AgentStatus> StartAgent(string sessionId, string persona, string mode, bool useLlm, double? intensity) =>
-        Agent(sessionId, () => agents.StartAsync(sessionId, persona, mode, useLlm, intensity, Actor));
-    public Task<AgentStatus> AgentSelect(string sessionId, string nodeId) => Agent(sessionId, () => agents.SelectAsync(sessionId, nodeId, Actor));
-    public Task<AgentStatus> AgentSay(string sessionId, string text) => Agent(sessionId, () => agents.SayAsync(sessionId, text, Actor));
-    public Task<AgentStatus> AgentResume(string sessionId, string note) => Agent(sessionId, () => agents.ResumeAsync(sessionId, note ?? "", Actor));
-    public Task<AgentStatus> AgentIntensity(string sessionId, double? intensity) => Agent(sessionId, () => agents.SetIntensityAsync(sessionId, intensity, Actor));
+    // Arguments are checked here, before the agent service, so a null or out-of-range value is refused by name (an
+    // intensity of 5 is refused, not clamped to 1).
+    public Task<AgentStatus> StartAgent(string sessionId, string persona, string mode, bool useLlm, double? intensity)
+    {
+        Id(persona, "persona"); Id(mode, "mode"); Intensity(intensity);
+        return Agent(sessionId, () => agents.StartAsync(sessionId, persona, mode, useLlm, intensity, Actor));
+    }
+    public Task<AgentStatus> AgentSelect(string sessionId, string nodeId)
+    {
+        Id(nodeId, "nodeId");
+        return Agent(sessionId, () => agents.SelectAsync(sessionId, nodeId, Actor));
+    }
+    public Task<AgentStatus> AgentSay(string sessionId, string text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) throw new HubException("text: missing; the agent needs a line to say");
+        if (text.Length > MaxAgentLineLength) throw new HubException($"text: at most {MaxAgentLineLength} characters, got {text.Length}");
+        return Agent(sessionId, () => agents.SayAsync(sessionId, text, Actor));
+    }
+    public Task<AgentStatus> AgentResume(string sessionId, string note) =>
+        Agent(sessionId, () => agents.ResumeAsync(sessionId, (note is { Length: > MaxWhyLength } ? throw new HubException($"note: at most {MaxWhyLength} characters, got {note.Length}") : note) ?? "", Actor));
+    public Task<AgentStatus> AgentIntensity(string sessionId, double? intensity)
+    {
+        Intensity(intensity);
+        return Agent(sessionId, () => agents.SetIntensityAsync(sessionId, intensity, Actor));
+    }
     public Task<AgentStatus?> AgentStatus(string sessionId) => Agent(sessionId, () => Task.FromResult(agents.TryStatus(sessionId)));
     public Task<bool> StopAgent(string sessionId) => Agent(sessionId, async () => { await agents.StopAsync(sessionId, Actor); return true; });
 }

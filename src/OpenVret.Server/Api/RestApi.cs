@@ -39,6 +39,14 @@ public static class RestApi
     public static readonly TimeSpan Lockout = TimeSpan.FromMinutes(15);
     private static readonly Regex PatientIdPattern = new("^[A-Za-z0-9][A-Za-z0-9_-]{2,39}$", RegexOptions.Compiled);
 
+    /// <summary>Replay rate limits (Hz) for a CSV recording: the device protocol's channel range.</summary>
+    public const double MinReplayRateHz = 1, MaxReplayRateHz = 2000;
+    /// <summary>Longest free text: patient notes, and a therapist's reason (why) on the audit trail.</summary>
+    public const int MaxNotesLength = 20_000, MaxSessionNumber = 1000;
+
+    /// <summary>A value cut short for an error message (a 100,000-character input is not echoed back).</summary>
+    public static string Cut(string? value) => value is null ? "" : value.Length > 60 ? value[..60] + $"... ({value.Length} characters)" : value;
+
     public static IResult Problem(string field, string value, string problem, int status = 400) =>
         Results.Problem(title: $"{field}: {problem}", detail: $"{field} = '{value}': {problem}", statusCode: status,
             extensions: new Dictionary<string, object?> { ["field"] = field, ["value"] = value });
@@ -210,15 +218,17 @@ public static class RestApi
         unscoped.MapPost("/patients", async (PatientInput input, ClaimsPrincipal u, DbFactory db, StoreWriter store, TimeProvider clock) =>
         {
             string id = input.Id ?? "P-" + Secrets.NewToken()[..8];
-            if (SiteAccess.Scope(u) is { } own && input.Site is { } wanted && wanted != own) return Problem("site", wanted, $"you work at site '{own}'", 403);
+            if (SiteAccess.Scope(u) is { } own && input.Site is { } wanted && wanted != own) return Problem("site", Cut(wanted), $"you work at site '{own}'", 403);
             input = input with { Site = input.Site ?? SiteAccess.Scope(u) };
-            if (!PatientIdPattern.IsMatch(id)) return Problem("id", id, "a pseudonymous id: 3-40 letters, digits, '_' or '-' (never a name or a record number)");
+            if (!PatientIdPattern.IsMatch(id)) return Problem("id", Cut(id), "a pseudonymous id: 3-40 letters, digits, '_' or '-' (never a name or a record number)");
+            if (input.Site is { } site && !PatientIdPattern.IsMatch(site)) return Problem("site", Cut(site), "a site code: 3-40 letters, digits, '_' or '-'");
+            if (input.Notes is { Length: > MaxNotesLength } notes) return Problem("notes", $"{notes.Length} characters", $"at most {MaxNotesLength} characters");
             if (input.Hierarchy.ValueKind != JsonValueKind.Object) return Problem("hierarchy", input.Hierarchy.ValueKind.ToString(), "expected the hierarchy object (see samples/exposure)");
             var obj = System.Text.Json.Nodes.JsonNode.Parse(input.Hierarchy.GetRawText())!.AsObject();
             obj["patient"] = id;
             string json = obj.ToJsonString();
             try { ExposureFiles.ParsePatient(json, "hierarchy"); }
-            catch (ExposureInputException e) { return Problem("hierarchy." + e.Field, e.Value, e.Message); }
+            catch (ExposureInputException e) { return Problem(e.Field.StartsWith("hierarchy", StringComparison.Ordinal) ? e.Field : "hierarchy." + e.Field, e.Value, e.Message); }
             await using var ctx = db.Create();
             if (await ctx.Patients.AnyAsync(p => p.Id == id)) return Problem("id", id, "already exists", 409);
             var rec = new PatientRecord { Id = id, Site = input.Site ?? "default", HierarchyJson = json, Notes = input.Notes ?? "", CreatedAt = clock.GetUtcNow() };
@@ -235,6 +245,9 @@ public static class RestApi
             string scheduler = req.Scheduler ?? "inhibitory", mode = req.Mode ?? "suggest";
             try { Schedulers.Create(scheduler); SessionHost.ParseMode(mode); if (req.Rules is not null) OpenVret.Exposure.Rules.RuleSet.Parse(req.Rules, "rules"); }
             catch (ExposureInputException e) { return Problem(e.Field, e.Value, e.Message); }
+            if (req.SessionNumber is int number && number is < 1 or > MaxSessionNumber)
+                return Problem("sessionNumber", number.ToString(CultureInfo.InvariantCulture), $"the session's number in the course of treatment: 1 to {MaxSessionNumber}");
+            if (req.Rules is { Length: > 100_000 } rulesText) return Problem("rules", $"{rulesText.Length} characters", "a rule file of at most 100,000 characters");
             double baseline = req.BaselineSeconds ?? options.BaselineSeconds;
             if (!(baseline >= SessionPipeline.WindowSeconds && baseline <= 1800))
                 return Problem("baselineSeconds", baseline.ToString(CultureInfo.InvariantCulture), $"between {SessionPipeline.WindowSeconds} s (one feature window) and 1800 s");
@@ -300,21 +313,30 @@ public static class RestApi
         });
 
         sessionScoped.MapPost("/sessions/{id}/replay", async (string id, IFormFile file, [Microsoft.AspNetCore.Mvc.FromForm] double? rate,
-            [Microsoft.AspNetCore.Mvc.FromForm] string? speed, ClaimsPrincipal u, ISessionDirectory host, DbFactory db) =>
+            [Microsoft.AspNetCore.Mvc.FromForm] string? speed, ClaimsPrincipal u, ISessionDirectory host, DbFactory db, ServerOptions options) =>
         {
-            bool realTime = speed switch { null or "max" => false, "realtime" => true, _ => throw new BadHttpRequestException($"speed = '{speed}': max or realtime") };
-            var dir = Path.Combine(Path.GetTempPath(), "openvret-upload-" + Secrets.NewToken()[..10]);
+            if (speed is not (null or "max" or "realtime")) return Problem("speed", Cut(speed), "max (as fast as possible) or realtime");
+            bool realTime = speed == "realtime";
+            if (rate is double hz && !(double.IsFinite(hz) && hz >= MinReplayRateHz && hz <= MaxReplayRateHz))
+                return Problem("rate", hz.ToString(CultureInfo.InvariantCulture), $"the CSV's sampling rate: a finite number of Hz from {MinReplayRateHz} to {MaxReplayRateHz}");
+            // A name of our own choosing (the client's name could be '..', a path or a device name); only the extension counts.
+            string ext = Path.GetExtension(file.FileName ?? "").ToLowerInvariant() is var x && x is ".zip" or ".csv" or ".edf" or ".hea" ? x : "";
+            string shownName = Cut(Path.GetFileName(file.FileName ?? "") is { Length: > 0 } fn ? fn : "upload");
+            var dir = Path.Combine(options.UploadFolder ?? Path.GetTempPath(), "openvret-upload-" + Secrets.NewToken()[..10]);
+            // Errors name the upload as the user knows it, never the server's folders.
+            string Hide(string text) => text.Replace(dir + Path.DirectorySeparatorChar + "unpacked", "(zip)").Replace(dir, "(upload)");
             Directory.CreateDirectory(dir);
             try
             {
-                var name = Path.GetFileName(file.FileName);
-                var path = Path.Combine(dir, string.IsNullOrEmpty(name) ? "upload" : name);
+                var path = Path.Combine(dir, "upload" + ext);
                 await using (var f = File.Create(path)) await file.CopyToAsync(f);
-                if (path.EndsWith(".zip", StringComparison.OrdinalIgnoreCase))
+                if (ext == ".zip")
                 {
-                    // An E4 folder (or any recording) sent as a zip: unpack and use the folder that holds the files.
+                    // An E4 folder (or any recording) sent as a zip: unpack (within limits) and use the folder that holds the files.
                     var unpacked = Path.Combine(dir, "unpacked");
-                    System.IO.Compression.ZipFile.ExtractToDirectory(path, unpacked);
+                    await using (var z = File.OpenRead(path))
+                        UploadUnpacker.Unpack(z, shownName, unpacked, options.ReplayMaxUnpackedBytes, options.ReplayMaxEntries, options.ReplayMaxCompressionRatio);
+                    File.Delete(path);
                     var inner = Directory.GetDirectories(unpacked);
                     path = Directory.GetFiles(unpacked).Length == 0 && inner.Length == 1 ? inner[0] : unpacked;
                     var single = Directory.GetFiles(path).Where(f => f.EndsWith(".edf", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".hea", StringComparison.OrdinalIgnoreCase)).ToList();
@@ -325,11 +347,12 @@ public static class RestApi
                 await using var ctx = db.Create();
                 var s = await ctx.Sessions.AsNoTracking().FirstAsync(x => x.Id == id);
                 return Results.Accepted($"/api/sessions/{id}", new { session = ToView(s, null), channels = recording.Channels.Count,
-                    seconds = recording.Channels.Max(c => c.Signal.EndSeconds) - recording.Channels.Min(c => c.Signal.StartSeconds), notes, realTime });
+                    seconds = recording.Channels.Max(c => c.Signal.EndSeconds) - recording.Channels.Min(c => c.Signal.StartSeconds), notes = notes.Select(Hide), realTime });
             }
-            catch (Signals.SignalInputException e) { return Problem(e.Field, e.Value, e.Problem); }
+            catch (UploadRefusedException e) { return Problem(e.Field, e.Value, e.Problem); }
+            catch (Signals.SignalInputException e) { return Problem(e.Field, Hide(e.Value), Hide(e.Problem)); }
             catch (ExposureInputException e) { return Problem(e.Field, e.Value, e.Message, e.Message.Contains("no such") ? 404 : 409); }
-            catch (System.IO.InvalidDataException e) { return Problem("file", file.FileName, $"not a readable zip: {e.Message}"); }
+            catch (System.IO.InvalidDataException) { return Problem("file", shownName, "not a readable zip archive"); }
             finally { try { Directory.Delete(dir, true); } catch (IOException) { } }
         }).DisableAntiforgery();   // the session cookie is SameSite=Strict, so a cross-site form cannot carry it
 

@@ -196,7 +196,7 @@ public sealed class SessionPipeline
         _consoleAbsentSince = _now;
         bool resumed = setup.ResumeItemId is not null || setup.Baseline is not null;
         Engine = new ExposureEngine(setup.Patient, Schedulers.Create(setup.SchedulerId),
-            setup.RulesText is null ? RuleSet.Default() : RuleSet.Parse(setup.RulesText, "session rules"), new SafetyOptions(), setup.Mode, clock,
+            setup.RulesText is null ? RuleSet.Default() : RuleSet.Parse(setup.RulesText, "session rules"), setup.Patient.Safety, setup.Mode, clock,
             setup.Seed, TimeSpan.FromSeconds(setup.VetoSeconds), sessionNumber: setup.SessionNumber,
             startItemId: setup.ResumeItemId, highestItemReachedId: setup.HighestItemId);
         HighestItemId = setup.HighestItemId ?? Engine.CurrentItemId;
@@ -512,6 +512,12 @@ public sealed class SessionPipeline
         if (e.Kind == ClientEventKind.HeadPose && (e.Pose is null || !double.IsFinite(e.Pose.YawDegrees) || !double.IsFinite(e.Pose.PitchDegrees)))
             return Reject(e.Sequence, "pose: a head-pose event needs finite yaw and pitch");
         if (e.Text is { Length: > 2000 }) return Reject(e.Sequence, $"text: {e.Text.Length} characters is more than 2000");
+        // Every number an event carries is finite, whatever its kind: NaN or Infinity would poison the timeline and the record.
+        if (!double.IsFinite(e.DeviceTime)) return Reject(e.Sequence, $"deviceTime: {e.DeviceTime.ToString(CultureInfo.InvariantCulture)} is not a finite device clock reading");
+        if (e.Value is double ev && !double.IsFinite(ev)) return Reject(e.Sequence, $"value: {ev.ToString(CultureInfo.InvariantCulture)} is not a finite number");
+        if (e.LatencySeconds is double lt && !double.IsFinite(lt)) return Reject(e.Sequence, $"latencySeconds: {lt.ToString(CultureInfo.InvariantCulture)} is not a finite number");
+        if (e.Pose is { } pose && !(double.IsFinite(pose.YawDegrees) && double.IsFinite(pose.PitchDegrees) && Math.Abs(pose.YawDegrees) <= 360 && Math.Abs(pose.PitchDegrees) <= 180))
+            return Reject(e.Sequence, $"pose: yaw {pose.YawDegrees.ToString(CultureInfo.InvariantCulture)}, pitch {pose.PitchDegrees.ToString(CultureInfo.InvariantCulture)}: finite degrees (|yaw| <= 360, |pitch| <= 180) are required");
         if (e.Kind == ClientEventKind.Utterance)
         {
             if (string.IsNullOrWhiteSpace(e.Text)) return Reject(e.Sequence, "text: an utterance needs its text");
