@@ -143,6 +143,19 @@ public class AuditCheckpointTests
     }
 
     [Fact]
+    public async Task Removing_every_entry_and_every_checkpoint_is_detected()
+    {
+        await using var s = await Filled(10);
+        var t = await s.LoginAsync();
+        await s.Services.GetRequiredService<StoreWriter>().Seal!.FlushAsync();
+        await using (var ctx = s.Services.GetRequiredService<DbFactory>().Create()) await ctx.Audit.ExecuteDeleteAsync();
+        File.WriteAllText(CheckpointFile(s), "");
+        await AssertTampered(s, t, "no checkpoint");
+        File.Delete(CheckpointFile(s));
+        await AssertTampered(s, t, "no checkpoint");
+    }
+
+    [Fact]
     public async Task Without_the_link_key_or_the_public_key_the_check_cannot_be_made()
     {
         await using var s = await Filled(3);

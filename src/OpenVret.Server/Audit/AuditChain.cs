@@ -155,8 +155,10 @@ public static class AuditChain
             if (head != c.Head)
                 return BadCheckpoint(count, checkpoints.Count, name, $"{name}: entry {c.Count} is not the one the checkpoint signed (the chain was rewritten)", c.Count);
         }
-        if (checkpoints.Count == 0 && anyKeyed)
-            return new(false, count, null, $"{count} audit entries with keyed links but no checkpoint{(v.Checkpoints is null ? "" : $" in {v.Checkpoints}")} (the checkpoints were removed)");
+        // A server with keys writes a checkpoint at its first start: with keyed links, or a public key to check
+        // against, no checkpoint at all means they were removed (or the wrong place was named).
+        if (checkpoints.Count == 0 && (anyKeyed || v.PublicKey is not null))
+            return new(false, count, null, $"{count} audit entries{(anyKeyed ? " with keyed links" : "")} but no checkpoint{(v.Checkpoints is null ? "" : $" in {v.Checkpoints}")}, though the server signs checkpoints (key {keyId ?? "unknown"}): they were removed, or the wrong place was named");
         if (checkpoints.Count > 0 && firstUncovered is { } first && newest is { } last && last - first > UncoveredLimit)
             return BadCheckpoint(count, checkpoints.Count, checkpoints[^1].Name,
                 $"entries {covered + 1} to {count} span {(last - first).TotalSeconds:F0} s after the last checkpoint that covers the chain (count {covered}): newer checkpoints were removed", covered + 1);
