@@ -37,7 +37,7 @@ public sealed class ServerOptions
     public int LoginFreeFailuresPerAccountAndAddress { get; set; } = 5;
     public int LoginFreeFailuresPerAddress { get; set; } = 20;
     public int LoginFreeFailuresPerAccount { get; set; } = 50;
-    public double LoginDelayFirstSeconds { get; set; } = 2;
+    public double LoginDelayFirstSeconds { get; set; } = 5;
     public double LoginDelayCapSeconds { get; set; } = 900;
     public double LoginAccountDelayCapSeconds { get; set; } = 60;
     /// <summary>A login ends after this many minutes without a request, and after LoginAbsoluteHours in any case.</summary>

@@ -5,7 +5,7 @@ namespace OpenVret.Server.Security;
 
 /// <summary>
 /// Progressive delay instead of a lockout an attacker could trigger. Failures are counted under three keys:
-/// (user name, address), the address alone, and the user name alone. Past a key's free failures, each further
+/// (user name, address), the address alone, and the user name alone. From a key's last free failure on, each
 /// failure blocks that key for a doubling interval (first <see cref="ServerOptions.LoginDelayFirstSeconds"/>),
 /// capped; attempts while blocked are refused without checking the password and do not count. The user-name
 /// keys are the same whether the account exists or not, so throttling says nothing about which accounts exist.
@@ -61,10 +61,11 @@ public sealed class LoginThrottle(ServerOptions options, TimeProvider clock)
                 if (now - e.LastFailure > ForgetAfter && e.BlockedUntil < now) e.Failures = 0;
                 e.Failures++;
                 e.LastFailure = now;
+                // The free-th failure already delays the next attempt: 5 free means the 6th attempt waits.
                 int over = e.Failures - free;
-                if (over > 0)
+                if (over >= 0)
                 {
-                    double seconds = options.LoginDelayFirstSeconds * Math.Pow(2, Math.Min(over - 1, 30));
+                    double seconds = options.LoginDelayFirstSeconds * Math.Pow(2, Math.Min(over, 30));
                     e.BlockedUntil = now + TimeSpan.FromSeconds(Math.Min(seconds, cap.TotalSeconds));
                 }
             }
