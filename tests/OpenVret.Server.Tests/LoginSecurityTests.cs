@@ -311,6 +311,43 @@ public class LoginSecurityTests
     }
 
     [Fact]
+    public async Task With_an_HTTPS_endpoint_the_server_sends_HSTS_and_redirects_HTTP()
+    {
+        // A self-signed certificate made for this test, in a temporary file (never in code or the repository).
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=vret.test", rsa,
+            System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        var pfx = Path.Combine(Path.GetTempPath(), "openvret-tls-" + Guid.NewGuid().ToString("N")[..10] + ".pfx");
+        var pfxPassword = Guid.NewGuid().ToString("N");
+        await File.WriteAllBytesAsync(pfx, cert.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx, pfxPassword));
+        int httpsPort = TestPorts.Free(), httpPort = TestPorts.Free();
+        try
+        {
+            await using var s = await TestServer.StartAsync(settings: new()
+            {
+                ["Kestrel:Endpoints:Https:Url"] = $"https://127.0.0.1:{httpsPort}",
+                ["Kestrel:Endpoints:Https:Certificate:Path"] = pfx,
+                ["Kestrel:Endpoints:Https:Certificate:Password"] = pfxPassword,
+                ["Kestrel:Endpoints:Http:Url"] = $"http://127.0.0.1:{httpPort}",
+                ["https_port"] = httpsPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            });
+            using var https = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator });
+            var m = new HttpRequestMessage(HttpMethod.Get, $"https://127.0.0.1:{httpsPort}/api/auth/me");
+            m.Headers.Host = "vret.clinic.example";   // ASP.NET Core sends no HSTS to localhost names
+            var r = await https.SendAsync(m);
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+            Assert.StartsWith("max-age=", string.Join(",", r.Headers.GetValues("Strict-Transport-Security")));
+            Assert.Contains("script-src 'self'", string.Join(",", r.Headers.GetValues("Content-Security-Policy")));
+            using var plain = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+            var redirect = await plain.GetAsync($"http://127.0.0.1:{httpPort}/console/");
+            Assert.Equal(HttpStatusCode.TemporaryRedirect, redirect.StatusCode);
+            Assert.Equal($"https://127.0.0.1:{httpsPort}/console/", redirect.Headers.Location!.ToString());
+        }
+        finally { File.Delete(pfx); }
+    }
+
+    [Fact]
     public async Task The_pages_have_no_inline_script_or_handlers()
     {
         await using var s = await TestServer.StartAsync();
