@@ -25,7 +25,7 @@ var root = Repo.Root();
 var serverDll = Path.Combine(root, "src", "OpenVret.Server", "bin", "Release", "net10.0", "OpenVret.Server.dll");
 if (!File.Exists(serverDll)) { Console.Error.WriteLine($"error: server = '{serverDll}': build it first (dotnet build -c Release src/OpenVret.Server)"); return 2; }
 var data = Path.Combine(Path.GetTempPath(), "openvret-load-" + Guid.NewGuid().ToString("N")[..8]);
-const string admin = "load-admin", password = "load-admin-password-1";
+const string admin = "load-admin", password = "load-bench-passphrase-1";
 int port = opts.Port;
 string url = $"http://127.0.0.1:{port}";
 if (opts.Nodes > 0 && opts.Postgres is null) { Console.Error.WriteLine("error: --nodes = " + opts.Nodes + ": cluster mode needs --postgres CONN"); return 2; }

@@ -25,6 +25,15 @@ public static class ServerApp
         configure?.Invoke(builder);
         var options = builder.Configuration.GetSection("OpenVret").Get<ServerOptions>() ?? new ServerOptions();
         if (!Path.IsPathRooted(options.DataFolder)) options.DataFolder = Path.GetFullPath(options.DataFolder, Directory.GetCurrentDirectory());
+        options.ValidateLogin();
+        // Configured first passwords meet the same policy as every other (the problem never repeats the password).
+        if (!string.IsNullOrEmpty(options.AdminUser) && !string.IsNullOrEmpty(options.AdminPassword) && PasswordPolicy.Check(options.AdminPassword, options.AdminUser) is { } adminWhy)
+            throw new InvalidOperationException($"OpenVret:AdminPassword: {adminWhy} (password policy, docs/security.md)");
+        if (options.Demo && !string.IsNullOrEmpty(options.DemoPassword) && PasswordPolicy.Check(options.DemoPassword, options.DemoUser) is { } demoWhy)
+            throw new InvalidOperationException($"OpenVret:DemoPassword: {demoWhy} (password policy, docs/security.md)");
+        // No Server header: it only tells a prober what to try.
+        builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
+        bool tls = HttpsConfigured(builder.Configuration);
 
         var s = builder.Services;
         s.AddSingleton(options);
@@ -54,6 +63,9 @@ public static class ServerApp
             s.AddSingleton<ISessionDirectory>(sp => sp.GetRequiredService<SessionHost>());
         }
         s.AddSingleton<OpenVret.Server.Security.SiteAccess>();
+        s.AddSingleton<LoginSessions>();
+        s.AddSingleton<LoginThrottle>();
+        s.AddSingleton<LoginSessionHubFilter>();
         s.AddSingleton<OpenVret.Server.Dialogue.AgentService>();
         // In a cluster one node at a time runs the demo (see DemoService); clinics set OpenVret:Demo=false.
         if (options.Demo) s.AddHostedService<DemoService>();
@@ -65,8 +77,19 @@ public static class ServerApp
                 o.Cookie.Name = "openvret.auth";
                 o.Cookie.HttpOnly = true;
                 o.Cookie.SameSite = SameSiteMode.Strict;
-                o.ExpireTimeSpan = TimeSpan.FromHours(10);
-                o.SlidingExpiration = true;
+                // The cookie names a server-side login (Security/LoginSessions.cs) checked on every request: logout,
+                // a password change or reset, the idle limit and the absolute limit end it whatever the cookie says.
+                o.ExpireTimeSpan = TimeSpan.FromHours(options.LoginAbsoluteHours);
+                o.SlidingExpiration = false;
+                o.Events.OnValidatePrincipal = async ctx =>
+                {
+                    var sessions = ctx.HttpContext.RequestServices.GetRequiredService<LoginSessions>();
+                    if (!await sessions.ValidateAsync(LoginSessions.Token(ctx.Principal)))
+                    {
+                        ctx.RejectPrincipal();
+                        await ctx.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+                    }
+                };
                 // An API answers 401/403; it never redirects to a login page.
                 o.Events.OnRedirectToLogin = ctx => { ctx.Response.StatusCode = 401; return Task.CompletedTask; };
                 o.Events.OnRedirectToAccessDenied = ctx => { ctx.Response.StatusCode = 403; return Task.CompletedTask; };
@@ -90,6 +113,9 @@ public static class ServerApp
             o.RejectionStatusCode = 429;
             o.AddPolicy("login", ctx => RateLimitPartition.GetFixedWindowLimiter(ctx.Connection.RemoteIpAddress?.ToString() ?? "?",
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = options.LoginAttemptsPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+            // A bucket of its own: failed logins from an address do not stop a headset there from pairing.
+            o.AddPolicy("pairing", ctx => RateLimitPartition.GetFixedWindowLimiter(ctx.Connection.RemoteIpAddress?.ToString() ?? "?",
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = options.PairingAttemptsPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
         });
         s.AddSingleton<Api.SessionNotRunningFilter>();   // one instance; otherwise SignalR creates the filter for every call
         s.AddSignalR(o =>
@@ -98,6 +124,7 @@ public static class ServerApp
             o.MaximumParallelInvocationsPerClient = 4;
             o.EnableDetailedErrors = false;
             Microsoft.AspNetCore.SignalR.HubOptionsExtensions.AddFilter<Api.SessionNotRunningFilter>(o);
+            Microsoft.AspNetCore.SignalR.HubOptionsExtensions.AddFilter<LoginSessionHubFilter>(o);
         }).AddJsonProtocol(o =>
         {
             o.PayloadSerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter());
@@ -127,10 +154,19 @@ public static class ServerApp
         if (options.IsCluster) Cluster.OrleansSchema.EnsureAsync(options.PostgresConnection!).GetAwaiter().GetResult();
         BootstrapAdmin(app.Services.GetRequiredService<DbFactory>(), options, app.Services.GetRequiredService<TimeProvider>());
 
+        // Security headers on every response (errors and static files too); HSTS and HTTPS only with TLS configured.
+        app.UseSecurityHeaders();
+        if (tls)
+        {
+            app.UseHsts();
+            app.UseHttpsRedirection();
+        }
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         // The console's static files (no data in them) are served before authentication.
         app.UseStaticFiles();
+        // Cross-origin state changes and console-hub connections are refused before anything else looks at them.
+        app.UseSameOriginCheck(options);
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
@@ -150,13 +186,21 @@ public static class ServerApp
 
     private static void BootstrapAdmin(DbFactory db, ServerOptions options, TimeProvider clock)
     {
-        if (string.IsNullOrEmpty(options.AdminUser) || string.IsNullOrEmpty(options.AdminPassword)) return;
+        if (string.IsNullOrEmpty(options.AdminUser) || string.IsNullOrEmpty(options.AdminPassword)) return;   // policy-checked in Build
         using var ctx = db.Create();
         if (ctx.Users.Any()) return;
         var user = new UserAccount { UserName = options.AdminUser, PasswordHash = "", Role = UserRole.Admin, CreatedAt = clock.GetUtcNow() };
         user.PasswordHash = new Microsoft.AspNetCore.Identity.PasswordHasher<UserAccount>().HashPassword(user, options.AdminPassword);
         ctx.Users.Add(user);
         ctx.SaveChanges();
+    }
+
+    /// <summary>True when Kestrel gets an HTTPS endpoint (urls, ASPNETCORE_URLS, or Kestrel:Endpoints in the configuration).</summary>
+    private static bool HttpsConfigured(IConfiguration c)
+    {
+        var urls = string.Join(';', c["urls"], c["ASPNETCORE_URLS"], Environment.GetEnvironmentVariable("ASPNETCORE_URLS"), c["ASPNETCORE_HTTPS_PORTS"], c["HTTPS_PORTS"]);
+        if (urls.Contains("https://", StringComparison.OrdinalIgnoreCase) || !string.IsNullOrEmpty(c["ASPNETCORE_HTTPS_PORTS"]) || !string.IsNullOrEmpty(c["HTTPS_PORTS"])) return true;
+        return c.GetSection("Kestrel:Endpoints").GetChildren().Any(e => (e["Url"] ?? "").StartsWith("https://", StringComparison.OrdinalIgnoreCase));
     }
 }
 

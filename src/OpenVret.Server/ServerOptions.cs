@@ -26,8 +26,28 @@ public sealed class ServerOptions
     public long MaxMessageBytes { get; set; } = 256 * 1024;
     /// <summary>Samples per second a device may send, summed over its channels (ingest rate limit).</summary>
     public double MaxSamplesPerSecondPerDevice { get; set; } = 20_000;
-    /// <summary>Login and pairing attempts allowed per client address per minute.</summary>
+    /// <summary>Login attempts allowed per client address per minute (flood limit; the progressive delay below comes first).</summary>
     public int LoginAttemptsPerMinute { get; set; } = 20;
+    /// <summary>Pairing attempts allowed per client address per minute (a bucket of its own: failed logins do not block pairing).</summary>
+    public int PairingAttemptsPerMinute { get; set; } = 20;
+    /// <summary>
+    /// Progressive login delay (docs/security.md): failures allowed before a delay, per user name from one address,
+    /// per address, and per user name from anywhere; the first delay, doubling with each further failure up to the caps.
+    /// </summary>
+    public int LoginFreeFailuresPerAccountAndAddress { get; set; } = 5;
+    public int LoginFreeFailuresPerAddress { get; set; } = 20;
+    public int LoginFreeFailuresPerAccount { get; set; } = 50;
+    public double LoginDelayFirstSeconds { get; set; } = 5;
+    public double LoginDelayCapSeconds { get; set; } = 900;
+    public double LoginAccountDelayCapSeconds { get; set; } = 60;
+    /// <summary>A login ends after this many minutes without a request, and after LoginAbsoluteHours in any case.</summary>
+    public double LoginIdleMinutes { get; set; } = 120;
+    public double LoginAbsoluteHours { get; set; } = 12;
+    /// <summary>
+    /// Browser origins, besides the server's own, allowed to make cookie-authenticated changes and to open the console
+    /// hub (e.g. "https://vret.clinic.example" when a reverse proxy changes the scheme or host).
+    /// </summary>
+    public string[] AllowedOrigins { get; set; } = [];
     /// <summary>Pairing codes expire after this many minutes.</summary>
     public double PairingMinutes { get; set; } = 15;
     /// <summary>How often (ms) sessions tick: veto windows, sensor loss, the console's live view.</summary>
@@ -113,5 +133,17 @@ public sealed class ServerOptions
             throw new InvalidOperationException($"OpenVret:SqliteCacheMiB = {SqliteCacheMiB}: use at least 2 MiB");
         if (!(ReplayDriverTimeoutSeconds >= 1 && ReplayDriverTimeoutSeconds <= 3600))
             throw new InvalidOperationException($"OpenVret:ReplayDriverTimeoutSeconds = {ReplayDriverTimeoutSeconds}: use 1 to 3600 s");
+    }
+
+    /// <summary>Rejects login and browser settings no deployment means, naming the option and the value given.</summary>
+    public void ValidateLogin()
+    {
+        if (!(LoginIdleMinutes > 0) || !(LoginAbsoluteHours > 0))
+            throw new InvalidOperationException($"OpenVret:LoginIdleMinutes = {LoginIdleMinutes}, LoginAbsoluteHours = {LoginAbsoluteHours}: both must be positive");
+        if (!(LoginDelayFirstSeconds > 0) || !(LoginDelayCapSeconds >= LoginDelayFirstSeconds) || !(LoginAccountDelayCapSeconds >= LoginDelayFirstSeconds))
+            throw new InvalidOperationException($"OpenVret:LoginDelayFirstSeconds = {LoginDelayFirstSeconds}: must be positive and at most LoginDelayCapSeconds ({LoginDelayCapSeconds}) and LoginAccountDelayCapSeconds ({LoginAccountDelayCapSeconds})");
+        foreach (var origin in AllowedOrigins)
+            if (!Uri.TryCreate(origin, UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https") || u.PathAndQuery != "/" || u.Fragment.Length > 0 || !string.IsNullOrEmpty(u.UserInfo))
+                throw new InvalidOperationException($"OpenVret:AllowedOrigins = '{origin}': an origin is scheme://host[:port] with nothing after it");
     }
 }

@@ -238,14 +238,14 @@ public class ConsoleBrowserTests
     {
         await using var s = await TestServer.StartAsync(settings: new()
         {
-            ["OpenVret:Demo"] = "true", ["OpenVret:DemoPassword"] = "demo-password-123", ["OpenVret:AdminUser"] = null, ["OpenVret:AdminPassword"] = null,
+            ["OpenVret:Demo"] = "true", ["OpenVret:DemoPassword"] = "quiet-harbour-lantern-7", ["OpenVret:AdminUser"] = null, ["OpenVret:AdminPassword"] = null,
         });
         using var pw = await Playwright.CreateAsync();
         await using var browser = await ChromiumFactAttribute.LaunchAsync(pw);
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 800 } });
         await page.GotoAsync(s.BaseUrl);
         await page.GetByLabel("User name").FillAsync("demo");
-        await page.GetByLabel("Password").FillAsync("demo-password-123");
+        await page.GetByLabel("Password").FillAsync("quiet-harbour-lantern-7");
         await page.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
         await page.Locator("a.watch").First.ClickAsync(new() { Timeout = 15_000 });
         await Assertions.Expect(page.Locator("#live-phase")).ToHaveTextAsync("Baseline");

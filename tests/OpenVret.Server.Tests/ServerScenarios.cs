@@ -48,10 +48,12 @@ public static class ServerScenarios
         Assert.Equal(HttpStatusCode.OK, (await lee.Http.GetAsync("/api/patients")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await lee.Http.GetAsync("/api/audit/verify")).StatusCode);
 
-        // Five wrong passwords lock the account, even against the right one.
+        // Five wrong passwords from one address delay the next attempt from there (429 + Retry-After), even with the right one.
         for (int i = 0; i < 5; i++)
             Assert.Equal(HttpStatusCode.Unauthorized, (await anon.PostAsJsonAsync("/api/auth/login", new { userName = "dr-lee", password = "nope" })).StatusCode);
-        Assert.Equal((HttpStatusCode)423, (await anon.PostAsJsonAsync("/api/auth/login", new { userName = "dr-lee", password = "correct horse battery" })).StatusCode);
+        var throttled = await anon.PostAsJsonAsync("/api/auth/login", new { userName = "dr-lee", password = "correct horse battery" });
+        Assert.Equal(HttpStatusCode.TooManyRequests, throttled.StatusCode);
+        Assert.NotNull(throttled.Headers.RetryAfter);
 
         // A device token opens the device hub of its own session and nothing a therapist can do.
         var session = await s.CreateSessionAsync(admin);
@@ -75,7 +77,7 @@ public static class ServerScenarios
         var actions = audit.EnumerateArray().Select(a => a.GetProperty("action").GetString()).ToList();
         Assert.Contains("login", actions);
         Assert.Contains("login_failed", actions);
-        Assert.Contains("login_locked", actions);
+        Assert.Contains("login_throttled", actions);
         Assert.Contains("device_paired", actions);
     }
 

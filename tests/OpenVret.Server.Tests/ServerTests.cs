@@ -82,7 +82,7 @@ public class ClusterServerTests
     [PostgresFact]
     public async Task The_demo_session_runs_in_a_cluster_too()
     {
-        await using var s = await StartAsync(new() { ["OpenVret:Demo"] = "true", ["OpenVret:DemoPassword"] = "demo-password-123", ["OpenVret:AdminUser"] = null, ["OpenVret:AdminPassword"] = null });
+        await using var s = await StartAsync(new() { ["OpenVret:Demo"] = "true", ["OpenVret:DemoPassword"] = "quiet-harbour-lantern-7", ["OpenVret:AdminUser"] = null, ["OpenVret:AdminPassword"] = null });
         var http = new HttpClient(new HttpClientHandler { CookieContainer = new System.Net.CookieContainer() }) { BaseAddress = new Uri(s.BaseUrl) };
         string? sessionId = null;
         long samples = 0;
@@ -94,7 +94,7 @@ public class ClusterServerTests
             if (sessionId is not null) samples = await Stored.SampleCountAsync(db, sessionId);
             return samples >= 4 * 350;
         }, "the demo session stored 4 s of samples", detail: () => sessionId is null ? "the demo session never started" : $"{samples} samples stored");
-        (await http.PostAsJsonAsync("/api/auth/login", new { userName = "demo", password = "demo-password-123" })).EnsureSuccessStatusCode();
+        (await http.PostAsJsonAsync("/api/auth/login", new { userName = "demo", password = "quiet-harbour-lantern-7" })).EnsureSuccessStatusCode();
         var view = await http.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/sessions/{sessionId}");
         Assert.Equal("Baseline", view.GetProperty("live").GetProperty("phase").GetString());
     }

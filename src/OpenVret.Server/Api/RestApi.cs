@@ -35,8 +35,6 @@ public sealed record EntryView(long Id, double SessionTime, string Kind, string 
 /// <summary>The REST side of the server: everything that is not real-time. Errors are RFC 7807 problems naming the field.</summary>
 public static class RestApi
 {
-    public const int MaxFailedLogins = 5;
-    public static readonly TimeSpan Lockout = TimeSpan.FromMinutes(15);
     private static readonly Regex PatientIdPattern = new("^[A-Za-z0-9][A-Za-z0-9_-]{2,39}$", RegexOptions.Compiled);
 
     /// <summary>Replay rate limits (Hz) for a CSV recording: the device protocol's channel range.</summary>
@@ -65,73 +63,8 @@ public static class RestApi
         // Site scope: the therapist policy checks the record each endpoint's route names (ForSession/ForPatient; Security/SiteScope.cs).
         var admin = api.MapGroup("").RequireAuthorization(Policies.Admin);
 
-        // ------------------------------------------------------------------------------------- auth
-        api.MapPost("/auth/login", async (LoginRequest req, HttpContext http, DbFactory db, StoreWriter store, TimeProvider clock) =>
-        {
-            if (req is null || string.IsNullOrEmpty(req.UserName) || string.IsNullOrEmpty(req.Password))
-                return Problem("userName", req?.UserName ?? "", "user name and password are required");
-            await using var ctx = db.Create();
-            var user = await ctx.Users.FirstOrDefaultAsync(u => u.UserName == req.UserName);
-            var now = clock.GetUtcNow();
-            if (user is null)
-            {
-                await store.Audit("anonymous", "login_failed", null, $"unknown user {Secrets.Pseudonym("user", req.UserName)}");
-                return Results.Problem(title: "login failed", statusCode: 401);
-            }
-            if (user.LockedUntil is { } until && until > now)
-            {
-                await store.Audit($"user:{user.Id}", "login_locked", null, $"locked until {until:O}");
-                return Results.Problem(title: $"account locked until {until:u} after {MaxFailedLogins} failed logins", statusCode: 423);
-            }
-            var result = new PasswordHasher<UserAccount>().VerifyHashedPassword(user, user.PasswordHash, req.Password);
-            if (result == PasswordVerificationResult.Failed)
-            {
-                user.FailedLogins++;
-                if (user.FailedLogins >= MaxFailedLogins) { user.LockedUntil = now + Lockout; user.FailedLogins = 0; }
-                await ctx.SaveChangesAsync();
-                await store.Audit($"user:{user.Id}", "login_failed", null, user.LockedUntil > now ? "wrong password; account locked" : "wrong password");
-                return Results.Problem(title: "login failed", statusCode: 401);
-            }
-            user.FailedLogins = 0;
-            user.LockedUntil = null;
-            await ctx.SaveChangesAsync();
-            var role = user.Role == UserRole.Admin ? Roles.Admin : Roles.Therapist;
-            var claims = new List<Claim> { new(ClaimTypes.NameIdentifier, user.Id.ToString(CultureInfo.InvariantCulture)), new(ClaimTypes.Name, user.UserName), new(ClaimTypes.Role, role) };
-            if (user.Site is not null) claims.Add(new Claim(SiteAccess.Claim, user.Site));
-            var identity = new ClaimsIdentity(claims, CookieAuthenticationDefaults.AuthenticationScheme);
-            await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
-            await store.Audit($"user:{user.Id}", "login", null, role);
-            return Results.Ok(new UserInfo(user.Id, user.UserName, role));
-        }).AllowAnonymous().RequireRateLimiting("login");
-
-        api.MapPost("/auth/logout", async (HttpContext http, StoreWriter store) =>
-        {
-            await store.Audit(Actor(http.User), "logout", null, "");
-            await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
-            return Results.NoContent();
-        }).RequireAuthorization(Policies.Therapist).NoSiteResource("ends the caller's own login");
-
-        // Who is logged in (anonymous callers get authenticated = false, not an error: the console asks on load).
-        api.MapGet("/auth/me", (ClaimsPrincipal u) => u.IsInRole(Roles.Therapist) || u.IsInRole(Roles.Admin)
-            ? Results.Ok(new { authenticated = true, id = int.Parse(u.FindFirstValue(ClaimTypes.NameIdentifier)!, CultureInfo.InvariantCulture),
-                userName = u.FindFirstValue(ClaimTypes.Name), role = u.FindFirstValue(ClaimTypes.Role) })
-            : Results.Ok(new { authenticated = false })).AllowAnonymous();
-
-        admin.MapPost("/users", async (CreateUserRequest req, ClaimsPrincipal u, DbFactory db, StoreWriter store, TimeProvider clock) =>
-        {
-            if (req.UserName is null || !Regex.IsMatch(req.UserName, "^[A-Za-z0-9._-]{3,40}$")) return Problem("userName", req.UserName ?? "", "3-40 letters, digits, '.', '_' or '-'");
-            if (req.Password is null || req.Password.Length < 12) return Problem("password", "(hidden)", "at least 12 characters");
-            if (req.Role is not (Roles.Therapist or Roles.Admin)) return Problem("role", req.Role ?? "", "therapist or admin");
-            await using var ctx = db.Create();
-            if (await ctx.Users.AnyAsync(x => x.UserName == req.UserName)) return Problem("userName", req.UserName, "already exists", 409);
-            if (req.Site is { } userSite && !PatientIdPattern.IsMatch(userSite)) return Problem("site", userSite, "3-40 letters, digits, '_' or '-'");
-            var user = new UserAccount { UserName = req.UserName, PasswordHash = "", Role = req.Role == Roles.Admin ? UserRole.Admin : UserRole.Therapist, CreatedAt = clock.GetUtcNow(), Site = req.Site };
-            user.PasswordHash = new PasswordHasher<UserAccount>().HashPassword(user, req.Password);
-            ctx.Users.Add(user);
-            await ctx.SaveChangesAsync();
-            await store.Audit(Actor(u), "user_created", null, $"user:{user.Id} {req.Role}{(req.Site is null ? "" : " site " + req.Site)}");
-            return Results.Created($"/api/users/{user.Id}", new UserInfo(user.Id, user.UserName, req.Role));
-        });
+        // ------------------------------------------------------------------------------------- auth, users (AuthApi.cs)
+        AuthApi.Map(api);
 
         // ------------------------------------------------------------------------------------- patients
         unscoped.MapGet("/patients", async (ClaimsPrincipal u, DbFactory db) =>
@@ -462,7 +395,7 @@ public static class RestApi
             await ctx.SaveChangesAsync();
             await store.Audit(device.Id, "device_paired", s.Id, $"{req.Role} '{req.DeviceName}'");
             return Results.Ok(new PairingResult(s.Id, device.Id, token, ProtocolVersion.Current));
-        }).AllowAnonymous().RequireRateLimiting("login");
+        }).AllowAnonymous().RequireRateLimiting("pairing");
 
         // ------------------------------------------------------------------------------------- audit
         admin.MapGet("/audit/verify", async (DbFactory db, AuditKeys keys, ServerOptions options) =>

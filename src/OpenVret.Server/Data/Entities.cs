@@ -8,11 +8,28 @@ public sealed class UserAccount
     public required string UserName { get; set; }
     public required string PasswordHash { get; set; }
     public UserRole Role { get; set; }
-    public int FailedLogins { get; set; }
     /// <summary>The site this therapist works at (only its patients and sessions are reachable); null = every site.</summary>
     public string? Site { get; set; }
-    public DateTimeOffset? LockedUntil { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? PasswordChangedAt { get; set; }
+}
+
+/// <summary>
+/// One login (docs/security.md): the cookie carries a random token, the store its hash. Every cookie request is
+/// checked against it, so logout, a password change or reset, and the idle and absolute limits end it at once.
+/// </summary>
+public sealed class LoginSession
+{
+    /// <summary>SHA-256 of the token in the cookie.</summary>
+    public required string Id { get; set; }
+    public int UserId { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset LastSeenAt { get; set; }
+    /// <summary>Absolute end, whatever the activity.</summary>
+    public DateTimeOffset ExpiresAt { get; set; }
+    public DateTimeOffset? RevokedAt { get; set; }
+    /// <summary>logout, password_changed, password_reset.</summary>
+    public string? RevokedReason { get; set; }
 }
 
 /// <summary>A patient by pseudonym only; the clinic keeps the key to real identities outside OpenVRET.</summary>

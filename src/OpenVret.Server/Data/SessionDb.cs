@@ -16,11 +16,14 @@ public abstract class SessionDb(DbContextOptions options) : DbContext(options)
     public DbSet<SampleBlock> SampleBlocks => Set<SampleBlock>();
     public DbSet<SessionEntry> Entries => Set<SessionEntry>();
     public DbSet<AuditEntry> Audit => Set<AuditEntry>();
+    public DbSet<LoginSession> LoginSessions => Set<LoginSession>();
 
     protected override void OnModelCreating(ModelBuilder b)
     {
         b.Entity<UserAccount>().HasIndex(u => u.UserName).IsUnique();
         b.Entity<UserAccount>().Property(u => u.Role).HasConversion<string>();
+        b.Entity<LoginSession>().HasKey(l => l.Id);
+        b.Entity<LoginSession>().HasIndex(l => l.UserId);
         b.Entity<PatientRecord>().HasKey(p => p.Id);
         b.Entity<SessionRecord>().HasKey(s => s.Id);
         b.Entity<SessionRecord>().Property(s => s.State).HasConversion<string>();

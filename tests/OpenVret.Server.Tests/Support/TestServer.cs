@@ -21,7 +21,7 @@ namespace OpenVret.Server.Tests.Support;
 /// </summary>
 public sealed class TestServer : IAsyncDisposable
 {
-    public const string AdminUser = "admin", AdminPassword = "test-admin-password-1";
+    public const string AdminUser = "admin", AdminPassword = "test-server-passphrase-1";   // meets the password policy (no user name in it)
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
     private WebApplication? _app;

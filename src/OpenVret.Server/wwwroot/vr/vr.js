@@ -2,7 +2,7 @@
 // speaking, driving) and the context (room, lighting, time of day, sound). Desktop (drag to look) and
 // immersive-vr (VRButton). Pairs with a session by code, receives scene commands over the device hub, sends
 // head pose, SUDS ratings and stop requests. A paused or disconnected session shows a calm neutral scene.
-import * as THREE from "three";
+import * as THREE from "/lib/three/three.module.js";   // by path: an import map would be inline script, which the CSP refuses
 import { VRButton } from "/lib/three/VRButton.js";
 
 const $ = (s) => document.querySelector(s);
