@@ -145,15 +145,19 @@ public sealed class ClusterTests(ITestOutputHelper output)
             var sim = new SimDevice();
             var acks = await grain.ReplayStep(1, sim.Next().ToArray());
             Assert.All(acks!, a => Assert.Equal(BatchStatus.Accepted, a.Status));
-            // The driver goes quiet: the grain's timer ends the replay after the timeout.
-            var record = await Until.ValueAsync(async () =>
+            // The driver goes quiet: the grain's timer ends the replay after the timeout. The record is marked ended
+            // first and the trail's item written next, so the wait is for the item (the last of the two).
+            await Until.ValueAsync(async () =>
             {
                 await using var ctx = ClusterTestStore.Db.Create();
-                return await ctx.Sessions.AsNoTracking().FirstAsync(x => x.Id == sessionId);
-            }, r => r.State == SessionState.Ended, "the replay whose driver went quiet ended");
-            Assert.Equal("replay", record.Source);
+                return await ctx.Audit.AsNoTracking().Where(a => a.SessionId == sessionId).Select(a => a.Action).ToListAsync();
+            }, actions => actions.Contains("replay_interrupted"), "the trail says the replay whose driver went quiet was interrupted");
             await using (var ctx = ClusterTestStore.Db.Create())
-                Assert.Contains(await ctx.Audit.AsNoTracking().Where(a => a.SessionId == sessionId).Select(a => a.Action).ToListAsync(), a => a == "replay_interrupted");
+            {
+                var record = await ctx.Sessions.AsNoTracking().FirstAsync(x => x.Id == sessionId);
+                Assert.Equal(SessionState.Ended, record.State);
+                Assert.Equal("replay", record.Source);
+            }
             Assert.Null(await grain.ReplayStep(2, sim.Next().ToArray()));   // a late driver learns the session no longer runs
         }
         finally { await cluster.StopAllSilosAsync(); await cluster.DisposeAsync(); }

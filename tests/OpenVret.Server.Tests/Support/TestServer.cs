@@ -177,7 +177,9 @@ public static class TestPostgres
         if (string.IsNullOrEmpty(Admin)) return "OPENVRET_TEST_POSTGRES is not set (`.ci/run` sets it after starting PostgreSQL)";
         try
         {
-            using var c = new NpgsqlConnection(Admin + ";Timeout=3");
+            // A generous connect timeout: on a busy 2-core machine a reachable server can take seconds to answer,
+            // and a timeout here silently skips every PostgreSQL test of the run.
+            using var c = new NpgsqlConnection(Admin + ";Timeout=30");
             c.Open();
             return null;
         }

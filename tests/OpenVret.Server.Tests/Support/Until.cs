@@ -8,7 +8,7 @@ namespace OpenVret.Server.Tests.Support;
 /// </summary>
 public static class Until
 {
-    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(25);
 
     /// <summary>Polls <paramref name="condition"/> until it holds; fails naming <paramref name="what"/> at the deadline.</summary>
@@ -32,7 +32,8 @@ public static class Until
     public static async Task<T> ValueAsync<T>(Func<Task<T>> read, Func<T, bool> done, string what, TimeSpan? timeout = null)
     {
         T value = default!;
-        await TrueAsync(async () => done(value = await read()), what, timeout, () => $"last value: {value}");
+        await TrueAsync(async () => done(value = await read()), what, timeout,
+            () => $"last value: {(value is System.Collections.IEnumerable items and not string ? string.Join(", ", items.Cast<object>()) : value)}");
         return value;
     }
 }
