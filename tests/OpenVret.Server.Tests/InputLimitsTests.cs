@@ -358,6 +358,22 @@ public sealed class PatientSafetyTests
     }
 
     [Fact]
+    public void A_patients_low_heart_rate_limit_steps_the_session_down_at_that_limit()
+    {
+        var h = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "demo", "heights-hierarchy.json")),
+            documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip })!.AsObject();
+        h["heartRateLimitBpm"] = 90;
+        var run = new PipelineTests.Run(setup: new SessionSetup("S-test", ExposureFiles.ParsePatient(h.ToJsonString(), "test"), "inhibitory", EngineMode.Suggest, 1, 64));
+        run.Stream(70);
+        Assert.Equal(SessionPhase.Exposure, run.Pipeline.Phase);
+        run.Device.Arousal = 1.0;
+        run.Stream(30);
+        var alert = Assert.Single(run.Events.Where(e => e.Kind == "safety_alert" && e.Text.Contains("heart rate")).Take(1));
+        Assert.Contains("limit of 90 bpm", alert.Text);
+        Assert.True(run.Pipeline.Engine.HoldActive);
+    }
+
+    [Fact]
     public void The_default_suds_ceiling_still_applies_without_patient_settings()
     {
         var run = new PipelineTests.Run();
