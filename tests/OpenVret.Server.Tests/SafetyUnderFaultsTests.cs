@@ -187,6 +187,12 @@ public class SafetyUnderFaultsTests
         await console.InvokeAsync("Resume", session.SessionId, "headset back on");
         await Until(() => commands.Any(c => c.Kind == SceneCommandKind.Resume), 5, "the headset is told to resume");
         Assert.Equal("Exposure", (await LiveAsync(t, session.SessionId)).GetProperty("phase").GetString());
+
+        // A server shutdown (a restart, or a cluster node drained) drops the headset's connection without the headset
+        // going away: that is not a headset loss (the restart has its own alert and hold).
+        await s.RestartAsync();
+        var recorded = await t.Http.GetFromJsonAsync<JsonElement>($"/api/sessions/{session.SessionId}/entries?kind=alert");
+        Assert.Single(recorded.EnumerateArray(), e => e.GetProperty("name").GetString() == "headset_lost");
         await again.DisposeAsync();
         await console.DisposeAsync();
     }

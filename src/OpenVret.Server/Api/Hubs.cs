@@ -32,7 +32,7 @@ public sealed class SessionNotRunningFilter : IHubFilter
 /// the session comes from its token, never from a message.
 /// </summary>
 [Authorize(Roles = Roles.Device, AuthenticationSchemes = DeviceAuthenticationHandler.SchemeName)]
-public sealed class DeviceHub(ISessionDirectory sessions, StoreWriter store, ServerOptions options, TimeProvider clock) : Hub
+public sealed class DeviceHub(ISessionDirectory sessions, StoreWriter store, ServerOptions options, TimeProvider clock, IHostApplicationLifetime lifetime) : Hub
 {
     private string SessionId => Context.User!.FindFirstValue(Roles.SessionClaim)!;
     private string DeviceId => Context.User!.FindFirstValue(Roles.DeviceClaim)!;
@@ -50,7 +50,10 @@ public sealed class DeviceHub(ISessionDirectory sessions, StoreWriter store, Ser
 
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
-        if (await sessions.FindAsync(SessionId) is { } a) await a.DeviceDisconnectedAsync(DeviceId);
+        // A server shutting down (a restart, a cluster node drained) drops every connection; the device has not gone
+        // away and reconnects (here after a restart, which raises its own alert and hold, or to another node).
+        if (!lifetime.ApplicationStopping.IsCancellationRequested && await sessions.FindAsync(SessionId) is { } a)
+            await a.DeviceDisconnectedAsync(DeviceId);
         await base.OnDisconnectedAsync(exception);
     }
 
