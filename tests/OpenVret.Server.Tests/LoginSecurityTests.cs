@@ -196,8 +196,8 @@ public class LoginSecurityTests
             await Task.Delay(100);
             status = (await t.Http.GetAsync("/api/patients")).StatusCode;
         }
+        // The exact instant is LoginPolicyTests' (fake clock); here only: it worked, then it ended on a real server.
         Assert.Equal(HttpStatusCode.Unauthorized, status);
-        Assert.True(sw.Elapsed >= TimeSpan.FromSeconds(1.9), $"ended after {sw.Elapsed}");
     }
 
     // ------------------------------------------------------------------------------------------------- 9: login delay
