@@ -135,7 +135,9 @@ public sealed class ClusterTests(ITestOutputHelper output)
     [Fact]
     public async Task A_replay_whose_driver_stops_ends_as_interrupted()
     {
-        await ClusterTestStore.UseAsync(null, postgresMembership: false, replayDriverTimeoutSeconds: 2);
+        // The grain times the driver out on the real clock (DateTime.UtcNow, not the injected TimeProvider): 2 s let a
+        // loaded machine end the replay before its first step arrived; 10 s leaves room, and the test waits for the trail.
+        await ClusterTestStore.UseAsync(null, postgresMembership: false, replayDriverTimeoutSeconds: 10);
         var cluster = await DeployAsync(silos: 1);
         try
         {
