@@ -286,6 +286,8 @@ public sealed class InputLimitsTests(InputServer fixture) : IClassFixture<InputS
     {
         var live = await LiveAsync();
         await RefusedAsync(() => live.Device.InvokeAsync<HelloAck>("Hello", new DeviceHello(ProtocolVersion.Current, "x", [null!])), "channels");
+        // A channel without a name is refused before anything looks it up in the store (found by FuzzTests after a merge).
+        await RefusedAsync(() => live.Device.InvokeAsync<HelloAck>("Hello", new DeviceHello(ProtocolVersion.Current, "x", [new ChannelDeclaration(null!, ChannelKind.Ecg, 250, "mV")])), "channels.name");
         await live.Device.DisposeAsync(); await live.Console.DisposeAsync();
     }
 

@@ -225,22 +225,32 @@ public sealed class SessionPipeline
     // ------------------------------------------------------------------------------------------------ devices
 
     /// <summary>A device said hello: its channels join the pipeline. Re-declaring the same channels (a reconnect) keeps their state.</summary>
-    /// <summary>The channels of <paramref name="channels"/> this pipeline does not hold yet (their history must come from the store).</summary>
-    public IReadOnlyList<string> NewChannels(string deviceId, IEnumerable<ChannelDeclaration> channels) =>
-        channels.Where(c => !(_channels.TryGetValue($"{deviceId}:{c.Name}", out var existing) && existing.Spec == c)).Select(c => c.Name).ToList();
-
-    public HelloAck DeclareDevice(string deviceId, IReadOnlyList<ChannelDeclaration> channels, long lastEventSequence, IReadOnlyDictionary<string, long> storedSequences, Outbox o,
-        bool showsScene = false, IReadOnlyDictionary<string, SequenceGaps>? storedGaps = null)
+    /// <summary>A hello's channel declarations are well formed (the error names the field and value).</summary>
+    public static void CheckChannels(IReadOnlyList<ChannelDeclaration> channels)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var c in channels)
         {
+            if (c is null) throw new ProtocolException("channels", "null", "a channel declaration is missing");
             if (string.IsNullOrWhiteSpace(c.Name) || c.Name.Length > 64)
                 throw new ProtocolException("channels.name", c.Name ?? "(null)", "a channel needs a name of 1-64 characters");
             if (!names.Add(c.Name)) throw new ProtocolException("channels.name", c.Name, "declared twice");
             if (!(c.RateHz > 0 && c.RateHz <= 2000)) throw new ProtocolException($"channels[{c.Name}].rateHz", c.RateHz.ToString(CultureInfo.InvariantCulture), "must be > 0 and <= 2000 Hz");
             if (!Enum.IsDefined(c.Kind)) throw new ProtocolException($"channels[{c.Name}].kind", c.Kind.ToString(), "unknown channel kind");
         }
+    }
+
+    /// <summary>The channels of <paramref name="channels"/> this pipeline does not hold yet (their history must come from the store).</summary>
+    public IReadOnlyList<string> NewChannels(string deviceId, IReadOnlyList<ChannelDeclaration> channels)
+    {
+        CheckChannels(channels);
+        return channels.Where(c => !(_channels.TryGetValue($"{deviceId}:{c.Name}", out var existing) && existing.Spec == c)).Select(c => c.Name).ToList();
+    }
+
+    public HelloAck DeclareDevice(string deviceId, IReadOnlyList<ChannelDeclaration> channels, long lastEventSequence, IReadOnlyDictionary<string, long> storedSequences, Outbox o,
+        bool showsScene = false, IReadOnlyDictionary<string, SequenceGaps>? storedGaps = null)
+    {
+        CheckChannels(channels);
         if (_removed.Contains(deviceId)) throw new ProtocolException("deviceId", deviceId, "the therapist removed this device from the session; pair a new one");
         if (!_devices.TryGetValue(deviceId, out var device)) _devices[deviceId] = device = new DeviceState(deviceId);
         device.Connected = true;
