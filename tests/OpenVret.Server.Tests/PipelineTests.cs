@@ -182,6 +182,44 @@ public class PipelineTests
     }
 
     [Fact]
+    public void An_event_is_called_duplicate_only_if_it_was_accepted_so_a_stop_request_is_never_dropped()
+    {
+        // Found by an outside probe: after event 10^12 (a headset clock an hour fast, as the VR page numbers events by
+        // time), a StopRequest numbered lower was answered Duplicate and dropped.
+        var run = new Run();
+        EventAck Send(ClientEventKind kind, long seq, double? value = null) =>
+            run.Pipeline.OnClientEvent("D1", new ClientEvent(seq, 1, kind, value, null, null), run.Now, run.New());
+        Assert.Equal(BatchStatus.Accepted, Send(ClientEventKind.Suds, 0, 20).Status);
+        Assert.Equal(BatchStatus.Accepted, Send(ClientEventKind.Suds, 5, 30).Status);
+        Assert.Equal(BatchStatus.Accepted, Send(ClientEventKind.Suds, 3, 25).Status);
+        Assert.Equal(BatchStatus.Accepted, Send(ClientEventKind.Interaction, 1_000_000_000_000).Status);
+        // Validated before de-duplication: a bad event is refused whatever its number.
+        Assert.Equal(BatchStatus.Rejected, Send((ClientEventKind)99, 7).Status);
+        int alerts = run.Alerts.Count();
+        var stop = Send(ClientEventKind.StopRequest, 6);
+        Assert.Equal(BatchStatus.Accepted, stop.Status);
+        Assert.True(run.Pipeline.Engine.Stopped || run.Alerts.Count() > alerts, "the stop request was acted on");
+        foreach (var seq in new long[] { 0, 3, 5, 6, 1_000_000_000_000 })
+            Assert.Equal(BatchStatus.Duplicate, Send(ClientEventKind.Suds, seq, 40).Status);
+    }
+
+    [Fact]
+    public void A_late_batch_whose_time_falls_outside_the_session_is_refused_and_can_be_resent()
+    {
+        // Found by an outside probe: a late batch at device time 1e300 was stored and made the session's export fail (500).
+        var run = new Run();
+        var o = run.New();
+        float[] eda = { 4, 4, 4, 4 };
+        Assert.Equal(BatchStatus.Accepted, run.Pipeline.Ingest("D1", new SampleBatch("eda", 0, 1000, eda), 0.1, o).Ack.Status);
+        Assert.Equal(BatchStatus.Accepted, run.Pipeline.Ingest("D1", new SampleBatch("eda", 2, 1002, eda), 2.1, o).Ack.Status);
+        var far = run.Pipeline.Ingest("D1", new SampleBatch("eda", 1, 1e300, eda), 2.2, o);
+        Assert.Equal(BatchStatus.Rejected, far.Ack.Status);
+        Assert.StartsWith("deviceTime", far.Ack.Error);
+        Assert.Null(far.Chunk);
+        Assert.Equal(BatchStatus.AcceptedLate, run.Pipeline.Ingest("D1", new SampleBatch("eda", 1, 1001, eda), 2.3, o).Ack.Status);
+    }
+
+    [Fact]
     public void Sequence_gaps_are_exact_ranges()
     {
         var g = new SequenceGaps();

@@ -116,6 +116,8 @@ public sealed class SessionPipeline
     public const long MaxSequenceJump = 100_000;
     /// <summary>At most this many separate gaps per channel; beyond it, batches that open a new gap are refused.</summary>
     public const int MaxSequenceGaps = 100_000;
+    /// <summary>How far outside the session so far (before its start, after now) a late batch's time may fall, in seconds.</summary>
+    public const double LateBatchSlackSeconds = 60;
     public const double WindowSeconds = 60, HopSeconds = 2;
 
     private sealed class ChannelState(string deviceId, ChannelDeclaration spec)
@@ -138,6 +140,8 @@ public sealed class SessionPipeline
         public string Id { get; } = id;
         public ClockAligner Clock { get; } = new();
         public long LastEventSequence = -1;
+        /// <summary>Event numbers below <see cref="LastEventSequence"/> never accepted (exact ranges, as for sample batches).</summary>
+        public readonly SequenceGaps MissingEvents = new();
         public bool Connected;
         /// <summary>A headset (a VR client): it shows the patient the scene.</summary>
         public bool ShowsScene;
@@ -252,7 +256,13 @@ public sealed class SessionPipeline
     {
         CheckChannels(channels);
         if (_removed.Contains(deviceId)) throw new ProtocolException("deviceId", deviceId, "the therapist removed this device from the session; pair a new one");
-        if (!_devices.TryGetValue(deviceId, out var device)) _devices[deviceId] = device = new DeviceState(deviceId);
+        if (!_devices.TryGetValue(deviceId, out var device))
+        {
+            _devices[deviceId] = device = new DeviceState(deviceId);
+            // Resumed from the store, which keeps only the highest event number: a lower one arriving now is most likely one
+            // whose answer was lost in the restart, so it is taken rather than risk dropping a stop request or a crisis line.
+            if (lastEventSequence > 0) device.MissingEvents.Add(0, lastEventSequence - 1);
+        }
         device.Connected = true;
         device.ShowsScene |= showsScene;
         if (device.HeadsetLost)
@@ -361,7 +371,13 @@ public sealed class SessionPipeline
         if (b.Sequence <= ch.LastSequence)
         {
             // A duplicate only if it was accepted: every number at or below the highest that was not is in Missing, exactly.
-            if (!ch.Missing.Remove(b.Sequence)) return new IngestDecision(new BatchAck(b.Channel!, b.Sequence, BatchStatus.Duplicate, null), null);
+            if (!ch.Missing.Contains(b.Sequence)) return new IngestDecision(new BatchAck(b.Channel!, b.Sequence, BatchStatus.Duplicate, null), null);
+            // A late batch fills a gap of this session: its time must fall inside it (a far-off time would stretch the record
+            // the export builds to any length). It stays missing when refused, so a corrected resend is taken.
+            double at = _devices[deviceId].Clock.ToSession(b.DeviceTime);
+            if (!(at >= -LateBatchSlackSeconds && at <= _now + LateBatchSlackSeconds))
+                return new IngestDecision(Reject(b.Channel!, b.Sequence, $"deviceTime: {b.DeviceTime.ToString(CultureInfo.InvariantCulture)} puts this late batch at session time {at.ToString("0.###", CultureInfo.InvariantCulture)} s, outside the session so far (0 to {_now.ToString("0.###", CultureInfo.InvariantCulture)} s)"), null);
+            ch.Missing.Remove(b.Sequence);
             late = true;
         }
         else
@@ -514,7 +530,6 @@ public sealed class SessionPipeline
         if (_removed.Contains(deviceId)) return Reject(e.Sequence, "deviceId: the therapist removed this device from the session");
         if (!_devices.TryGetValue(deviceId, out var device)) return Reject(e.Sequence, "device: send a hello first");
         if (e.Sequence < 0) return Reject(e.Sequence, $"sequence: {e.Sequence} is negative; number events 0, 1, 2, ...");
-        if (e.Sequence <= device.LastEventSequence) return new EventAck(e.Sequence, BatchStatus.Duplicate, null);
         if (!Enum.IsDefined(e.Kind)) return Reject(e.Sequence, $"kind: unknown event kind {(int)e.Kind}");
         bool needsRating = e.Kind is ClientEventKind.Suds or ClientEventKind.ExpectancyBefore or ClientEventKind.OutcomeAfter;
         if (needsRating && !(e.Value is double r && r >= 0 && r <= 100))
@@ -534,7 +549,22 @@ public sealed class SessionPipeline
             if (e.Value is double sp && !(sp >= 0 && sp <= 3600)) return Reject(e.Sequence, $"value: speaking time {sp.ToString(CultureInfo.InvariantCulture)} s is not within 0-3600");
             if (e.LatencySeconds is double la && !(la >= 0 && la <= 3600)) return Reject(e.Sequence, $"latencySeconds: {la.ToString(CultureInfo.InvariantCulture)} is not within 0-3600");
         }
-        device.LastEventSequence = e.Sequence;
+        // Validated first, then de-duplicated exactly as sample batches are: an event is a duplicate only if it was accepted.
+        // (A headset whose clock was corrected backwards numbers its next events below the last: they are taken, never dropped.)
+        if (e.Sequence <= device.LastEventSequence)
+        {
+            if (!device.MissingEvents.Remove(e.Sequence)) return new EventAck(e.Sequence, BatchStatus.Duplicate, null);
+        }
+        else
+        {
+            if (e.Sequence > device.LastEventSequence + 1)
+            {
+                if (device.MissingEvents.RangeCount >= MaxSequenceGaps)
+                    return Reject(e.Sequence, $"sequence: {e.Sequence} would open gap number {MaxSequenceGaps + 1} in this device's events; send the missing events first");
+                device.MissingEvents.Add(device.LastEventSequence + 1, e.Sequence - 1);
+            }
+            device.LastEventSequence = e.Sequence;
+        }
         var kind = needsRating ? EntryKind.Rating : EntryKind.Event;
         if (e.Kind == ClientEventKind.Utterance)
         {
