@@ -203,6 +203,18 @@ public sealed class InputLimitsTests(InputServer fixture) : IClassFixture<InputS
         Assert.False(File.Exists(Path.Combine(Path.GetTempPath(), "escape.csv")));
     }
 
+    [Theory]
+    [InlineData("rec/EDA.csv", "rec/EDA.csv")]
+    [InlineData("rec/a", "rec/a/b.csv")]
+    [InlineData("rec/a/b.csv", "rec/a")]
+    public async Task A_zip_whose_entries_share_a_name_is_refused(string first, string second)
+    {
+        // Found by an outside probe: these were 500s (the second entry could not be unpacked beside the first).
+        var zip = Zip((first, Bytes(Csv())), (second, Bytes(Csv())));
+        var p = await ProblemAsync(await ReplayAsync(await CreatedSessionAsync(), zip, "rec.zip", "250"), "file");
+        Assert.Matches("twice|share a name", p.GetProperty("detail").GetString());
+    }
+
     [Fact]
     public async Task A_zip_bomb_is_refused_while_streaming_and_nothing_large_is_left()
     {

@@ -40,8 +40,20 @@ public static class UploadUnpacker
             string path = Path.GetFullPath(Path.Combine(root, name));
             if (!path.StartsWith(root, StringComparison.Ordinal))
                 throw new UploadRefusedException("file", $"{uploadName}: {shown}", "a zip entry must be a relative path inside the archive (no absolute path, drive or '..')");
-            if (name.EndsWith('/') || name.EndsWith('\\')) { Directory.CreateDirectory(path); continue; }
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            // Two entries of one name, or a file and a folder of one name, are refused (the second cannot be unpacked beside the first).
+            bool folder = name.EndsWith('/') || name.EndsWith('\\');
+            string trimmed = path.TrimEnd(Path.DirectorySeparatorChar);
+            if (File.Exists(trimmed) || (!folder && Directory.Exists(trimmed)))
+                throw new UploadRefusedException("file", $"{uploadName}: {shown}", "the zip holds this name twice (two entries, or a file and a folder)");
+            try
+            {
+                if (folder) { Directory.CreateDirectory(path); continue; }
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            }
+            catch (IOException)
+            {
+                throw new UploadRefusedException("file", $"{uploadName}: {shown}", "a folder of this entry's path is a file in the zip (two entries share a name)");
+            }
             long written = 0, compressed = Math.Max(entry.CompressedLength, 1);
             using (var input = entry.Open())
             using (var output = new FileStream(path, FileMode.CreateNew, FileAccess.Write))
