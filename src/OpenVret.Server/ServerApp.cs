@@ -47,6 +47,7 @@ public static class ServerApp
             new AuditSeal(sp.GetRequiredService<AuditKeys>(), AuditCheckpointFiles.FileOf(options), sp.GetRequiredService<TimeProvider>(),
                 TimeSpan.FromSeconds(options.AuditCheckpointSeconds), message => sp.GetRequiredService<ILoggerFactory>().CreateLogger("OpenVret.Audit").LogWarning("{Message}", message))));
         s.AddSingleton<ServerMetrics>();
+        s.AddSingleton<Api.DeviceRateLimits>();
         s.AddSingleton<OpenVret.Server.Dialogue.PatientSpeech>();
         s.AddSingleton<ISessionSink, SignalRSink>();
         s.AddSingleton<SessionHost>();

@@ -296,7 +296,8 @@ public static class ReplayScenarios
         await using var s = await TestServer.StartAsync(settings: new() { ["OpenVret:MaxSamplesPerSecondPerDevice"] = "1000" }, clock: clock);
         var t = await s.LoginAsync();
         var session = await s.CreateSessionAsync(t);
-        var hub = await s.DeviceConnectionAsync((await s.PairAsync(session.Code)).DeviceToken);
+        var token = (await s.PairAsync(session.Code)).DeviceToken;
+        var hub = await s.DeviceConnectionAsync(token);
         await hub.InvokeAsync<HelloAck>("Hello", new DeviceHello(ProtocolVersion.Current, "test", SimDevice.Channels));
         var ok = await hub.InvokeAsync<BatchAck>("Samples", new SampleBatch("ecg", 0, 0, new float[500]));
         Assert.Equal(BatchStatus.Accepted, ok.Status);
@@ -305,6 +306,11 @@ public static class ReplayScenarios
         Assert.StartsWith("rate:", over.Error);
         // 500 samples are left in the bucket, and no time has passed: 900 more are still too many.
         Assert.Equal(BatchStatus.Rejected, (await hub.InvokeAsync<BatchAck>("Samples", new SampleBatch("ecg", 1, 2, new float[900]))).Status);
+        // The budget is the device's, not the connection's (an outside probe got 5x the rate over 5 connections).
+        var second = await s.DeviceConnectionAsync(token);
+        await second.InvokeAsync<HelloAck>("Hello", new DeviceHello(ProtocolVersion.Current, "test", SimDevice.Channels));
+        Assert.Equal(BatchStatus.Rejected, (await second.InvokeAsync<BatchAck>("Samples", new SampleBatch("ecg", 1, 2, new float[900]))).Status);
+        await second.DisposeAsync();
         clock.Advance(TimeSpan.FromSeconds(1));   // a second later the bucket is full again
         Assert.Equal(BatchStatus.Accepted, (await hub.InvokeAsync<BatchAck>("Samples", new SampleBatch("ecg", 1, 2, new float[900]))).Status);
         await hub.DisposeAsync();

@@ -32,7 +32,7 @@ public sealed class SessionNotRunningFilter : IHubFilter
 /// the session comes from its token, never from a message.
 /// </summary>
 [Authorize(Roles = Roles.Device, AuthenticationSchemes = DeviceAuthenticationHandler.SchemeName)]
-public sealed class DeviceHub(ISessionDirectory sessions, StoreWriter store, ServerOptions options, TimeProvider clock, IHostApplicationLifetime lifetime) : Hub
+public sealed class DeviceHub(ISessionDirectory sessions, StoreWriter store, ServerOptions options, TimeProvider clock, IHostApplicationLifetime lifetime, DeviceRateLimits limits) : Hub
 {
     private string SessionId => Context.User!.FindFirstValue(Roles.SessionClaim)!;
     private string DeviceId => Context.User!.FindFirstValue(Roles.DeviceClaim)!;
@@ -123,18 +123,8 @@ public sealed class DeviceHub(ISessionDirectory sessions, StoreWriter store, Ser
         return ack;
     }
 
-    /// <summary>Token bucket per connection: one second of the allowed rate, refilled continuously.</summary>
-    private bool RateLimit(int samples)
-    {
-        double cap = options.MaxSamplesPerSecondPerDevice;
-        double now = clock.GetTimestamp() / (double)clock.TimestampFrequency;
-        var (tokens, last) = Context.Items.TryGetValue("bucket", out var b) ? ((double, double))b! : (cap, now);
-        tokens = Math.Min(cap, tokens + (now - last) * cap);
-        bool ok = tokens >= samples;
-        if (ok) tokens -= samples;
-        Context.Items["bucket"] = (tokens, now);
-        return ok;
-    }
+    /// <summary>The device's budget, shared by all of its connections (DeviceRateLimits).</summary>
+    private bool RateLimit(int samples) => limits.TryTake(DeviceId, samples);
 }
 
 /// <summary>The therapist console: watch a session, decide on proposals, stop everything. Every call is audited.</summary>
