@@ -125,6 +125,28 @@ public class AuditCheckpointTests
     }
 
     [Fact]
+    public async Task Truncating_deleting_the_checkpoints_and_restarting_is_still_detected()
+    {
+        // An outside probe: truncate the table, delete the checkpoint file, restart: the server sealed the truncated
+        // trail anew and verify said "intact".
+        await using var s = await Filled(10);
+        await using (var ctx = s.Services.GetRequiredService<DbFactory>().Create())
+        {
+            long count = await ctx.Audit.CountAsync();
+            await ctx.Audit.Where(a => a.Sequence > count - 3).ExecuteDeleteAsync();
+        }
+        string file = CheckpointFile(s);
+        await s.StopAsync();
+        File.Delete(file);
+        await s.StartAgainAsync();
+        var problem = s.Services.GetRequiredService<StoreWriter>().Seal!.StartupProblem;
+        Assert.NotNull(problem);
+        Assert.Contains("no checkpoint file", problem);
+        var t = await s.LoginAsync();
+        await AssertTampered(s, t, "earliest checkpoint");
+    }
+
+    [Fact]
     public async Task An_intact_trail_restarts_without_a_start_up_problem()
     {
         await using var s = await Filled(10);

@@ -77,6 +77,7 @@ public static class AuditChain
         var files = v.Checkpoints is null ? [] : AuditCheckpointFiles.FilesAt(v.Checkpoints);
         string? keyId = v.PublicKey is null ? null : AuditKeys.KeyIdOf(v.PublicKey);
         long? legacy = null;
+        (string Name, long Count)? earliest = null;
         foreach (var file in files)
         {
             string previousLine = "";
@@ -99,11 +100,18 @@ public static class AuditChain
                 if (legacy is not null && c.Legacy != legacy)
                     return BadCheckpoint(0, checkpoints.Count, name, $"{name}: seals {c.Legacy} legacy entries, other checkpoints {legacy}");
                 legacy = c.Legacy;
+                if (line.Number == 1 && (earliest is null || c.Count < earliest.Value.Count)) earliest = (name, c.Count);
                 previousLine = line.Text;
                 previousCount = c.Count;
                 checkpoints.Add((name, c));
             }
         }
+
+        // Some checkpoint file must begin where keying began (the first server's start-up checkpoint): a trail whose earliest
+        // checkpoint seals more than the legacy prefix lost the checkpoints that covered its start, and a server restarted
+        // on it sealed the truncated table anew (an outside probe: truncate, delete the checkpoint file, restart).
+        if (earliest is { } start && legacy is long sealedPrefix && start.Count > sealedPrefix)
+            return BadCheckpoint(0, checkpoints.Count, start.Name, $"{start.Name}: the earliest checkpoint seals {start.Count} entries, but keyed links began after entry {sealedPrefix}: the checkpoints that covered the start of the trail were removed");
 
         // 2. The chain.
         var needed = checkpoints.Select(c => c.C.Count).ToHashSet();

@@ -157,6 +157,12 @@ public sealed class AuditSeal : IAsyncDisposable
             }
         }
         Legacy = last?.Legacy ?? (head.StartsWith(AuditChain.KeyedPrefix, StringComparison.Ordinal) || count == 0 ? legacyScan() : count);
+        if (last is null && count > Legacy && !Directory.EnumerateFiles(Path.GetDirectoryName(File)!, "*.jsonl").Any(f => f != File))
+        {
+            // Keyed entries exist, yet no checkpoint anywhere in the folder: removed (or a new cluster node with its own folder).
+            StartupProblem = $"the audit trail has {count - Legacy} keyed entries but no checkpoint file in {Path.GetFileName(Path.GetDirectoryName(File))}: checkpoints were removed, unless this is a new cluster node; `openvret audit verify` will report it";
+            _warn(StartupProblem);
+        }
         if (last is not null) _written = (last.Count, last.Head);
         _latest = (count, head);
         WriteIfMoved(force: last is null);
