@@ -75,7 +75,7 @@ public static class ServerApp
         s.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
             .AddCookie(o =>
             {
-                o.Cookie.Name = "openvret.auth";
+                o.Cookie.Name = BrowserSecurity.LoginCookieName;
                 o.Cookie.HttpOnly = true;
                 o.Cookie.SameSite = SameSiteMode.Strict;
                 // The cookie names a server-side login (Security/LoginSessions.cs) checked on every request: logout,

@@ -73,6 +73,13 @@ public class LoginSecurityTests
         var withReferer = Post("/api/patients", patient);
         withReferer.Headers.Referrer = new Uri(Evil + "/form.html");
         Assert.Equal(HttpStatusCode.Forbidden, (await t.Http.SendAsync(withReferer)).StatusCode);
+        // A Bearer header does not switch the check off while the login cookie is what authenticates (outside probe).
+        var withBearer = Post("/api/patients", patient, origin: Evil);
+        withBearer.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "zzz");
+        Assert.Equal(HttpStatusCode.Forbidden, (await t.Http.SendAsync(withBearer)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await t.Http.GetAsync("/api/patients/P-csrf-1")).StatusCode);
+        // Health data is never cached by the browser or a proxy.
+        Assert.Contains("no-store", (await t.Http.GetAsync("/api/patients")).Headers.CacheControl?.ToString() ?? "");
         // Logging in from another origin (login CSRF) is refused too.
         Assert.Equal(HttpStatusCode.Forbidden, (await s.Client().SendAsync(Post("/api/auth/login", new { userName = TestServer.AdminUser, password = TestServer.AdminPassword }, origin: Evil))).StatusCode);
 

@@ -19,6 +19,9 @@ public static class BrowserSecurity
         "form-action 'self'; frame-ancestors 'none'";
 
     /// <summary>Adds the headers to every response, including errors and static files (set when the response starts).</summary>
+    /// <summary>The therapist login cookie's name.</summary>
+    public const string LoginCookieName = "openvret.auth";
+
     public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app) => app.Use((http, next) =>
     {
         http.Response.OnStarting(static state =>
@@ -31,6 +34,8 @@ public static class BrowserSecurity
             headers["Referrer-Policy"] = "no-referrer";
             headers["Cross-Origin-Opener-Policy"] = "same-origin";
             headers.Remove("Server");
+            // API answers carry health data: no browser or proxy cache keeps them.
+            if (h.Request.Path.StartsWithSegments("/api") && !headers.ContainsKey("Cache-Control")) headers.CacheControl = "no-store";
             return Task.CompletedTask;
         }, http);
         return next(http);
@@ -50,8 +55,11 @@ public static class BrowserSecurity
             var request = http.Request;
             bool hub = request.Path.StartsWithSegments(ProtocolVersion.ConsoleHubPath);
             bool unsafeMethod = !(HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method) || HttpMethods.IsTrace(request.Method));
-            bool bearer = request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase);
-            if ((hub || (unsafeMethod && !bearer)) && Refusal(request, allowed) is { } refusal)
+            // A device token exempts a request only when no login cookie comes with it: a Bearer header beside the cookie
+            // (which is then what authenticates) must not switch the check off.
+            bool bearerOnly = request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+                && !request.Cookies.ContainsKey(LoginCookieName);
+            if ((hub || (unsafeMethod && !bearerOnly)) && Refusal(request, allowed) is { } refusal)
             {
                 await refusal.ExecuteAsync(http);
                 return;
