@@ -304,6 +304,24 @@ public sealed class InputLimitsTests(InputServer fixture) : IClassFixture<InputS
     }
 
     [Fact]
+    public async Task Long_values_are_not_echoed_back_in_errors()
+    {
+        // An outside probe got 30,000-character values back in hub errors (Watch, Hello, Samples).
+        var live = await LiveAsync();
+        string huge = new('x', 30_000);
+        var hello = await Assert.ThrowsAsync<Microsoft.AspNetCore.SignalR.HubException>(() =>
+            live.Device.InvokeAsync<HelloAck>("Hello", new DeviceHello(ProtocolVersion.Current, "x", [new ChannelDeclaration(huge, ChannelKind.Ecg, 250, "mV")])));
+        Assert.True(hello.Message.Length < 400, $"{hello.Message.Length} characters");
+        await live.Device.InvokeAsync<HelloAck>("Hello", new DeviceHello(ProtocolVersion.Current, "x", []));
+        var ack = await live.Device.InvokeAsync<BatchAck>("Samples", new SampleBatch(huge, 0, 0, new float[] { 1 }));
+        Assert.Equal(BatchStatus.Rejected, ack.Status);
+        Assert.True(ack.Error!.Length < 400 && ack.Channel.Length < 100, $"{ack.Error.Length} / {ack.Channel.Length} characters");
+        var watch = await Assert.ThrowsAsync<Microsoft.AspNetCore.SignalR.HubException>(() => live.Console.InvokeAsync<JsonElement>("Watch", huge));
+        Assert.True(watch.Message.Length < 400, $"{watch.Message.Length} characters");
+        await live.Device.DisposeAsync(); await live.Console.DisposeAsync();
+    }
+
+    [Fact]
     public async Task Events_with_non_finite_numbers_are_rejected()
     {
         var live = await LiveAsync();

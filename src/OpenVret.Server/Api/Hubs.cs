@@ -172,6 +172,7 @@ public sealed class ConsoleHub(ISessionDirectory host, AgentService agents, Site
     /// <summary>A therapist bound to a site reaches only that site's sessions.</summary>
     private async Task Reach(string sessionId)
     {
+        Id(sessionId, "sessionId");   // every console method names its session: the same length check for all of them
         if (!await access.CanReachSessionAsync(Context.User!, sessionId ?? ""))
             throw new HubException($"sessionId: '{sessionId}' belongs to another site than yours");
     }

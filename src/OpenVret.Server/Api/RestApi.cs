@@ -43,7 +43,7 @@ public static class RestApi
     public const int MaxNotesLength = 20_000, MaxSessionNumber = 1000;
 
     /// <summary>A value cut short for an error message (a 100,000-character input is not echoed back).</summary>
-    public static string Cut(string? value) => value is null ? "" : value.Length > 60 ? value[..60] + $"... ({value.Length} characters)" : value;
+    public static string Cut(string? value) => ProtocolException.Shown(value);
 
     public static IResult Problem(string field, string value, string problem, int status = 400) =>
         Results.Problem(title: $"{field}: {problem}", detail: $"{field} = '{value}': {problem}", statusCode: status,

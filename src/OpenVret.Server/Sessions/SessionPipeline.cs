@@ -358,7 +358,7 @@ public sealed class SessionPipeline
         if (_removed.Contains(deviceId)) return new IngestDecision(Reject(b.Channel ?? "", b.Sequence, "deviceId: the therapist removed this device from the session"), null);
         if (Phase == SessionPhase.Ended) return new IngestDecision(Reject(b.Channel ?? "", b.Sequence, "session: ended; no more data is accepted"), null);
         if (!_channels.TryGetValue($"{deviceId}:{b.Channel}", out var ch))
-            return new IngestDecision(Reject(b.Channel ?? "", b.Sequence, $"channel: '{b.Channel}' was not declared in this device's hello; declared: {string.Join(", ", _channels.Values.Where(c => c.DeviceId == deviceId).Select(c => c.Spec.Name))}"), null);
+            return new IngestDecision(Reject(b.Channel is { Length: > 64 } ? ProtocolException.Shown(b.Channel) : b.Channel ?? "", b.Sequence, $"channel: '{ProtocolException.Shown(b.Channel)}' was not declared in this device's hello; declared: {string.Join(", ", _channels.Values.Where(c => c.DeviceId == deviceId).Select(c => c.Spec.Name))}"), null);
         if (b.Sequence < 0) return new IngestDecision(Reject(b.Channel!, b.Sequence, $"sequence: {b.Sequence} is negative"), null);
         if (b.Samples is null || b.Samples.Length == 0) return new IngestDecision(Reject(b.Channel!, b.Sequence, "samples: empty batch"), null);
         int max = (int)Math.Ceiling(ch.Spec.RateHz * MaxBatchSeconds) + 1;
@@ -1016,8 +1016,11 @@ public sealed class SessionPipeline
 }
 
 /// <summary>A protocol message that cannot be accepted: names the field and the value.</summary>
-public sealed class ProtocolException(string field, string value, string problem) : Exception($"{field} = '{value}': {problem}")
+public sealed class ProtocolException(string field, string value, string problem) : Exception($"{field} = '{Shown(value)}': {problem}")
 {
     public string Field { get; } = field;
     public string Value { get; } = value;
+
+    /// <summary>A value as an error message shows it: at most 60 characters and the length (a 30,000-character name is not echoed back).</summary>
+    public static string Shown(string? value) => value is null ? "" : value.Length > 60 ? value[..60] + $"... ({value.Length} characters)" : value;
 }
