@@ -133,6 +133,22 @@ public class AuditTamperTests
     }
 
     [Fact]
+    public async Task Setting_a_missing_session_id_to_an_empty_one_is_detected()
+    {
+        // An outside probe: NULL -> '' in SessionId passed verification (both hashed as an empty field).
+        await using var s = await Start();
+        var t = await s.LoginAsync();
+        await Fill(s, 20);
+        long victim;
+        await using (var ctx = s.Services.GetRequiredService<DbFactory>().Create())
+        {
+            victim = await ctx.Audit.Where(a => a.SessionId == null && a.Hash.StartsWith("h1:")).Select(a => a.Sequence).FirstAsync();
+            await ctx.Audit.Where(a => a.Sequence == victim).ExecuteUpdateAsync(u => u.SetProperty(a => a.SessionId, ""));
+        }
+        await AssertTampered(s, t, $"entry {victim}");
+    }
+
+    [Fact]
     public async Task Editing_an_entry_and_rechaining_with_the_keyed_prefix_but_no_key_is_detected()
     {
         await using var s = await Start();

@@ -23,7 +23,7 @@ public static class AuditChain
     /// </summary>
     public static readonly TimeSpan UncoveredLimit = TimeSpan.FromSeconds(60);
 
-    private static byte[] Message(long sequence, DateTimeOffset at, string actor, string action, string? sessionId, string detail, string previousHash)
+    private static byte[] Message(long sequence, DateTimeOffset at, string actor, string action, string? sessionId, string detail, string previousHash, bool keyed = false)
     {
         // Length-prefixed fields: no two different entries share a byte string.
         var sb = new StringBuilder();
@@ -33,7 +33,8 @@ public static class AuditChain
         Field(at.UtcTicks.ToString(CultureInfo.InvariantCulture));
         Field(actor);
         Field(action);
-        Field(sessionId ?? "");
+        // Keyed links tell "no session" from an empty one (a NULL edited to '' is a change); legacy links cannot.
+        if (sessionId is null && keyed) sb.Append("-|"); else Field(sessionId ?? "");
         Field(detail);
         return Encoding.UTF8.GetBytes(sb.ToString());
     }
@@ -47,7 +48,7 @@ public static class AuditChain
     /// <summary>The keyed link: "h1:" + HMAC-SHA256(key, "h1" + fields).</summary>
     public static string KeyedHashOf(byte[] key, long sequence, DateTimeOffset at, string actor, string action, string? sessionId, string detail, string previousHash)
     {
-        var m = Message(sequence, at, actor, action, sessionId, detail, previousHash);
+        var m = Message(sequence, at, actor, action, sessionId, detail, previousHash, keyed: true);
         var tagged = new byte[m.Length + 3];
         Encoding.ASCII.GetBytes("h1|", tagged);
         m.CopyTo(tagged, 3);
