@@ -48,7 +48,8 @@ public class DialogueBrowserTests
         // Start the interviewer; the scene shows the AI disclosure, then the first question.
         await consolePage.GetByLabel("Persona").SelectOptionAsync("interviewer");
         await consolePage.GetByRole(AriaRole.Button, new() { Name = "Start the virtual human" }).ClickAsync();
-        await Assertions.Expect(consolePage.Locator("#ag-name")).ToHaveTextAsync("Ms. Jansen");
+        // Starting the agent waits for the hub's answer: allow for a loaded 2-core machine (the 5 s default failed under load).
+        await Assertions.Expect(consolePage.Locator("#ag-name")).ToHaveTextAsync("Ms. Jansen", new() { Timeout = 30_000 });
         await vr.WaitForFunctionAsync("() => window.openvretScene.agentLines >= 2");
         await Assertions.Expect(vr.Locator("#agent")).ToContainTextAsync("Ms. Jansen");
         await Assertions.Expect(consolePage.Locator("#transcript")).ToContainTextAsync("AI character");

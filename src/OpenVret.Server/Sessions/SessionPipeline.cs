@@ -368,15 +368,25 @@ public sealed class SessionPipeline
             return new IngestDecision(Reject(b.Channel!, b.Sequence, $"deviceTime: {b.DeviceTime.ToString(CultureInfo.InvariantCulture)} is not a finite number"), null);
 
         bool late = false;
+        double lateAt = double.NaN;
         if (b.Sequence <= ch.LastSequence)
         {
             // A duplicate only if it was accepted: every number at or below the highest that was not is in Missing, exactly.
             if (!ch.Missing.Contains(b.Sequence)) return new IngestDecision(new BatchAck(b.Channel!, b.Sequence, BatchStatus.Duplicate, null), null);
             // A late batch fills a gap of this session: its time must fall inside it (a far-off time would stretch the record
-            // the export builds to any length). It stays missing when refused, so a corrected resend is taken.
-            double at = _devices[deviceId].Clock.ToSession(b.DeviceTime);
-            if (!(at >= -LateBatchSlackSeconds && at <= _now + LateBatchSlackSeconds))
-                return new IngestDecision(Reject(b.Channel!, b.Sequence, $"deviceTime: {b.DeviceTime.ToString(CultureInfo.InvariantCulture)} puts this late batch at session time {at.ToString("0.###", CultureInfo.InvariantCulture)} s, outside the session so far (0 to {_now.ToString("0.###", CultureInfo.InvariantCulture)} s)"), null);
+            // the export builds to any length). With the device's clock aligned, a time outside is refused naming deviceTime
+            // (it stays missing, so a corrected resend is taken). Not aligned yet (right after a restart, before any current
+            // batch), the device time cannot be mapped: the batch is kept, placed where it arrived, and the fault recorded.
+            var clock = _devices[deviceId].Clock;
+            lateAt = clock.ToSession(b.DeviceTime);
+            if (!(lateAt >= -LateBatchSlackSeconds && lateAt <= _now + LateBatchSlackSeconds))
+            {
+                if (clock.HasEstimate)
+                    return new IngestDecision(Reject(b.Channel!, b.Sequence, $"deviceTime: {b.DeviceTime.ToString(CultureInfo.InvariantCulture)} puts this late batch at session time {lateAt.ToString("0.###", CultureInfo.InvariantCulture)} s, outside the session so far (0 to {_now.ToString("0.###", CultureInfo.InvariantCulture)} s)"), null);
+                lateAt = Math.Max(0, _now - b.Samples.Length / ch.Spec.RateHz);
+                o.Entries.Add(new EntryDraft(_now, EntryKind.Fault, "late_batch_unaligned", new { deviceId, channel = b.Channel, sequence = b.Sequence, b.DeviceTime, placedAt = lateAt,
+                    handling = "the device's clock was not aligned yet; the late batch was placed at its arrival" }));
+            }
             ch.Missing.Remove(b.Sequence);
             late = true;
         }
@@ -407,7 +417,7 @@ public sealed class SessionPipeline
         double sessionStart;
         if (late)
         {
-            sessionStart = device.Clock.ToSession(b.DeviceTime);
+            sessionStart = lateAt;
         }
         else
         {
