@@ -78,10 +78,10 @@ public class SampleBlockTests
             for (int i = 0; i < 40; i++) await writer.Chunks(new[] { Chunk("acc", i, 4) }); // pages of 32 rows are crossed
             await writer.DisposeAsync();
 
-            var (stored, _, lastEvent) = await DeviceState.StoredAsync(db, "s1", "d1", new[] { "ecg", "bvp", "eda" });
+            var (stored, _, lastEvent, _) = await DeviceState.StoredAsync(db, "s1", "d1", new[] { "ecg", "bvp", "eda" });
             Assert.Equal(new Dictionary<string, long> { ["ecg"] = 3, ["bvp"] = 0 }, stored);
             Assert.Equal(-1, lastEvent);
-            var (d2, _, _) = await DeviceState.StoredAsync(db, "s1", "d2", new[] { "ecg" });
+            var (d2, _, _, _) = await DeviceState.StoredAsync(db, "s1", "d2", new[] { "ecg" });
             Assert.Equal(7, d2["ecg"]);
         }
         finally { Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools(); Directory.Delete(folder, true); }

@@ -289,7 +289,7 @@ public static class DeviceState
     /// For the channels in <paramref name="withGaps"/> (new to the session's pipeline: a restart or failover) it reads
     /// every block's headers and also returns the numbers below the highest that the store never received.
     /// </summary>
-    public static async Task<(Dictionary<string, long> Stored, Dictionary<string, Sessions.SequenceGaps> Gaps, long LastEvent)> StoredAsync(
+    public static async Task<(Dictionary<string, long> Stored, Dictionary<string, Sessions.SequenceGaps> Gaps, long LastEvent, bool ShowsScene)> StoredAsync(
         DbFactory db, string sessionId, string deviceId, IEnumerable<string> channels, IReadOnlyCollection<string>? withGaps = null)
     {
         await using var ctx = db.Create();
@@ -314,7 +314,9 @@ public static class DeviceState
         var gaps = new Dictionary<string, Sessions.SequenceGaps>(StringComparer.Ordinal);
         foreach (var (channel, seen) in history)
             if (stored.TryGetValue(channel, out var highest)) gaps[channel] = Sessions.SequenceGaps.Complement(seen, highest);
-        var lastEvent = await ctx.Devices.AsNoTracking().Where(d => d.Id == deviceId).Select(d => (long?)d.LastEventSequence).FirstOrDefaultAsync() ?? -1;
-        return (stored, gaps, lastEvent);
+        // The device's row: its highest stored event, and whether it was paired as a headset (its loss pauses the exposure).
+        var row = await ctx.Devices.AsNoTracking().Where(d => d.Id == deviceId).Select(d => new { d.LastEventSequence, d.Role }).FirstOrDefaultAsync();
+        bool showsScene = row?.Role is nameof(DeviceRole.VrClient) or nameof(DeviceRole.SensorAndVr);
+        return (stored, gaps, row?.LastEventSequence ?? -1, showsScene);
     }
 }

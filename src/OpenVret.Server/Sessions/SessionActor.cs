@@ -150,17 +150,8 @@ public sealed class SessionActor : ISessionHandle
     {
         // Channels this pipeline already holds keep their gaps; for the others (a restart, a failover) the store says what it holds.
         var fresh = await Ask((p, _) => p.NewChannels(deviceId, hello.Channels)).ConfigureAwait(false);
-        var (stored, gaps, lastEvent) = await Cluster.DeviceState.StoredAsync(_store.Db, SessionId, deviceId, hello.Channels.Select(c => c.Name), fresh).ConfigureAwait(false);
-        bool showsScene = await ShowsSceneAsync(deviceId).ConfigureAwait(false);
+        var (stored, gaps, lastEvent, showsScene) = await Cluster.DeviceState.StoredAsync(_store.Db, SessionId, deviceId, hello.Channels.Select(c => c.Name), fresh).ConfigureAwait(false);
         return await Ask((p, o) => p.DeclareDevice(deviceId, hello.Channels, lastEvent, stored, o, showsScene, gaps)).ConfigureAwait(false);
-    }
-
-    /// <summary>Whether the device was paired as a headset (a VR client, or sensors and VR in one): its loss pauses the exposure.</summary>
-    private async Task<bool> ShowsSceneAsync(string deviceId)
-    {
-        await using var ctx = _store.Db.Create();
-        string? role = await ctx.Devices.AsNoTracking().Where(d => d.Id == deviceId).Select(d => d.Role).FirstOrDefaultAsync().ConfigureAwait(false);
-        return role is nameof(DeviceRole.VrClient) or nameof(DeviceRole.SensorAndVr);
     }
 
     public Task<BatchAck[]> SamplesAsync(string deviceId, SampleBatch[] batches) => IngestAsync(deviceId, batches);
