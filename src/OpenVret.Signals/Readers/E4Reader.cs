@@ -3,8 +3,9 @@ using System.Globalization;
 namespace OpenVret.Signals.Readers;
 
 /// <summary>
-/// Reads an Empatica E4 export folder (ACC.csv, BVP.csv, EDA.csv, TEMP.csv; line 1 = start unix time,
-/// line 2 = sample rate, then samples). Channel times are seconds since the earliest file's start, so the
+/// Reads an Empatica E4 export folder (ACC.csv, BVP.csv, EDA.csv, TEMP.csv; line 1 = start time, either unix
+/// seconds as E4 Connect exports it or a UTC date-time such as <c>2013-02-24 12:23:49</c> as some published
+/// datasets convert it; line 2 = sample rate, then samples). Channel times are seconds since the earliest file's start, so the
 /// channels stay aligned. Known device start-up values are dropped and reported: TEMP readings outside
 /// 15-45 °C (the first samples read 382 °C) and a leading EDA zero.
 /// </summary>
@@ -67,7 +68,7 @@ public static class E4Reader
         using var reader = new StreamReader(path);
         string? l1 = reader.ReadLine(), l2 = reader.ReadLine();
         if (l1 is null || l2 is null) throw new SignalInputException(file, "fewer than 2 lines", "an E4 file starts with the start time and the sample rate");
-        double start = ParseFirst(l1, file, 1);
+        double start = ParseStart(l1, file);
         double rate = ParseFirst(l2, file, 2);
         if (!(rate > 0)) throw new SignalInputException($"{file}:line 2", l2, "sample rate must be > 0");
         var rows = new List<double[]>();
@@ -83,6 +84,18 @@ public static class E4Reader
             rows.Add(v);
         }
         return (m, file, start, rate, rows);
+    }
+
+    private static readonly string[] DateTimeFormats = ["yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd HH:mm:ss.FFFFFF", "yyyy-MM-ddTHH:mm:ss", "yyyy-MM-ddTHH:mm:ss.FFFFFF", "yyyy-MM-ddTHH:mm:ssZ", "yyyy-MM-ddTHH:mm:ss.FFFFFFZ"];
+
+    /// <summary>The start time in unix seconds: a number, or a UTC date-time (no time-zone designator means UTC).</summary>
+    public static double ParseStart(string line, string file)
+    {
+        var f = line.Split(',')[0].Trim();
+        if (double.TryParse(f, NumberStyles.Float, CultureInfo.InvariantCulture, out var v)) return v;
+        if (DateTime.TryParseExact(f, DateTimeFormats, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var t))
+            return (t - DateTime.UnixEpoch).TotalSeconds;
+        throw new SignalInputException($"{file}:line 1", f, "the start time must be unix seconds or a UTC date-time (yyyy-MM-dd HH:mm:ss)");
     }
 
     private static double ParseFirst(string line, string file, int no)

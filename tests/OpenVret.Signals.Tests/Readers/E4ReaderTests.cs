@@ -58,4 +58,23 @@ public sealed class E4ReaderTests(ITestOutputHelper output)
         Assert.Contains("BVP.csv", ok.MissingFiles);
         Assert.Contains(ok.Flags, f => f.Code == "missing_files");
     }
+
+    [Fact]
+    public void AUtcDateTimeStartRowIsReadAsTheSameInstantAsUnixSeconds()
+    {
+        var unix = Directory.CreateTempSubdirectory("e4").FullName;
+        var iso = Directory.CreateTempSubdirectory("e4").FullName;
+        // 2013-02-24 12:23:49 UTC = 1361708629 unix seconds; TEMP starts 2 s later in both exports.
+        File.WriteAllText(Path.Combine(unix, "EDA.csv"), "1361708629.000000\n4.000000\n0.5\n0.6\n");
+        File.WriteAllText(Path.Combine(unix, "TEMP.csv"), "1361708631.000000\n4.000000\n33.0\n33.1\n");
+        File.WriteAllText(Path.Combine(iso, "EDA.csv"), "2013-02-24 12:23:49\n4.000000\n0.5\n0.6\n");
+        File.WriteAllText(Path.Combine(iso, "TEMP.csv"), "2013-02-24 12:23:51\n4.000000\n33.0\n33.1\n");
+        var a = E4Reader.Read(unix);
+        var b = E4Reader.Read(iso);
+        Assert.Equal(1361708629, b.StartUnixSeconds, 6);
+        Assert.Equal(a.StartUnixSeconds, b.StartUnixSeconds, 6);
+        Assert.Equal(2.0, b.Recording.Channels.Single(c => c.Modality == Modality.SkinTemperature).Signal.StartSeconds, 6);
+        File.WriteAllText(Path.Combine(iso, "EDA.csv"), "24/02/2013 noon\n4.000000\n0.5\n");
+        Assert.Contains("EDA.csv:line 1", Assert.Throws<SignalInputException>(() => E4Reader.Read(iso)).Message);
+    }
 }
