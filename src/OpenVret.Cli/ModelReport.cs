@@ -45,11 +45,22 @@ public static class ModelReport
             ["ece"] = m.Ece, ["brier"] = m.Brier, ["n_windows"] = m.N, ["n_subjects"] = perSubject.Count,
             ["macro_f1_ci95"] = ci is { } c ? new[] { c.Item1, c.Item2 } : null,
             ["confusion"] = new[] { new[] { m.Confusion[0, 0], m.Confusion[0, 1] }, new[] { m.Confusion[1, 0], m.Confusion[1, 1] } },
-            ["per_subject"] = perSubject.Select(s => new { subject = s.Subject, macro_f1 = s.Metrics.MacroF1, balanced_accuracy = s.Metrics.BalancedAccuracy, n = s.Metrics.N, attributes = s.Attributes }),
+            ["per_subject"] = perSubject.Select(s => new { subject = s.Subject, macro_f1 = s.Metrics.MacroF1, balanced_accuracy = s.Metrics.BalancedAccuracy, auroc = Finite(s.Metrics.Auroc), ece = s.Metrics.Ece, n = s.Metrics.N, attributes = s.Attributes }),
+            ["median_subject_auroc"] = Finite(MedianOf(perSubject.Select(s => s.Metrics.Auroc))),
+            ["median_subject_macro_f1"] = Finite(MedianOf(perSubject.Select(s => s.Metrics.MacroF1))),
             ["subgroups"] = subgroups,
             ["extra"] = extra,
         };
         File.WriteAllText(path, JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    /// <summary>JSON has no NaN: a figure that does not exist (a subject with one class has no AUROC) is null.</summary>
+    public static double? Finite(double v) => double.IsFinite(v) ? v : null;
+
+    public static double MedianOf(IEnumerable<double> values)
+    {
+        var a = values.Where(double.IsFinite).OrderBy(x => x).ToArray();
+        return a.Length == 0 ? double.NaN : a.Length % 2 == 1 ? a[a.Length / 2] : (a[a.Length / 2 - 1] + a[a.Length / 2]) / 2;
     }
 
     /// <summary>The subgroup table of every model card (arousal and outcome).</summary>

@@ -15,8 +15,8 @@ public static class TrainCommand
 {
     public static Command Create()
     {
-        var dataset = new Option<string>("--dataset") { Description = "wesad | generic", Required = true };
-        var data = new Option<DirectoryInfo>("--data") { Description = "dataset folder", Required = true };
+        var dataset = new Option<string>("--dataset") { Description = "wesad | wise | generic, or several separated by commas (e.g. wesad,wise) for the multi-lab model and its generalisation card", Required = true };
+        var data = new Option<string>("--data") { Description = "dataset folder; with several datasets, one folder per dataset in the same order, separated by commas", Required = true };
         var task = new Option<string>("--task") { Description = "binary (stress vs baseline + amusement) | three-class (baseline / stress / amusement)", DefaultValueFactory = _ => "binary" };
         var model = new Option<string>("--model") { Description = "lightgbm | logistic", DefaultValueFactory = _ => "lightgbm" };
         var output = new Option<DirectoryInfo>("--out") { Description = "report folder (metrics.json)", Required = true };
@@ -26,6 +26,16 @@ public static class TrainCommand
         foreach (var o in new Option[] { dataset, data, task, model, output, window, hop }) cmd.Options.Add(o);
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
+            var names = parse.GetValue(dataset)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            var folders = parse.GetValue(data)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            if (names.Length != folders.Length)
+                throw new OpenVret.Signals.SignalInputException("data", parse.GetValue(data)!, $"{names.Length} dataset(s) named in --dataset but {folders.Length} folder(s) given");
+            if (names.Length > 1)
+            {
+                if (parse.GetValue(task) != "binary") throw new OpenVret.Signals.SignalInputException("task", parse.GetValue(task)!, "the multi-lab study is binary; run three-class per dataset");
+                MultiLabTraining.Run(names, folders, parse.GetValue(output)!.FullName);
+                return;
+            }
             if (parse.GetValue(task) is not ("binary" or "three-class"))
                 throw new OpenVret.Signals.SignalInputException("task", parse.GetValue(task)!, "binary or three-class");
             var kind = parse.GetValue(model) switch
@@ -34,12 +44,7 @@ public static class TrainCommand
                 var m => throw new OpenVret.Signals.SignalInputException("model", m!, "lightgbm or logistic"),
             };
             var sw = Stopwatch.StartNew();
-            var ds = parse.GetValue(dataset) switch
-            {
-                "wesad" => WesadLoader.Load(parse.GetValue(data)!.FullName),
-                "generic" => GenericLoader.Load(parse.GetValue(data)!.FullName),
-                var d => throw new OpenVret.Signals.SignalInputException("dataset", d!, "wesad or generic"),
-            };
+            var ds = DatasetLayouts.Load(names[0], Path.GetFullPath(folders[0]));
             foreach (var p in ds.Problems) Console.Error.WriteLine($"note: {p}");
             var windows = new Dictionary<string, List<LabelledWindow>>();
             foreach (var s in ds.Subjects) windows[s.Id] = WindowTable.Build(s, parse.GetValue(window), parse.GetValue(hop));

@@ -3,8 +3,33 @@ using OpenVret.Signals.Streaming;
 
 namespace OpenVret.Learning;
 
-/// <summary>One labelled window: its subject, label, end time, features (NaN = missing) and quality.</summary>
-public sealed record LabelledWindow(string Subject, string Label, double EndSeconds, float[] Features, bool PoorQuality, bool InCalibration);
+/// <summary>
+/// One labelled window: its subject, label, end time, features (NaN = missing) and quality. <see cref="InCalibration"/>:
+/// the window overlaps the baseline period (the first seconds of rest that personalise the model), so it is never
+/// scored; <see cref="UsedForBaseline"/>: it lies wholly inside that period, so its features make the baseline, as
+/// live, where only windows that have ended by the end of the baseline step are used. <see cref="RunStartSeconds"/>:
+/// where the labelled run (segment) it lies in starts.
+/// </summary>
+public sealed record LabelledWindow(string Subject, string Label, double EndSeconds, float[] Features, bool PoorQuality, bool InCalibration)
+{
+    public bool UsedForBaseline { get; init; } = InCalibration;
+    public double StartSeconds { get; init; } = double.NaN;
+    public double RunStartSeconds { get; init; } = double.NaN;
+}
+
+/// <summary>
+/// The label vocabulary of the arousal task, one home: "stress" is the positive class; the calm states of the
+/// datasets and the generic layout are the negatives; anything else (e.g. exercise) is not used.
+/// </summary>
+public static class ArousalLabels
+{
+    public const string Stress = "stress";
+    public static readonly IReadOnlySet<string> NonStress = new HashSet<string>(StringComparer.Ordinal)
+        { "baseline", "amusement", "rest", "meditation", "recovery", "relax", "relaxation", "neutral", "non-stress", "nonstress", "calm" };
+    /// <summary>Labels that take part in the binary task (stress vs non-stress).</summary>
+    public static bool IsUsed(string label) => label == Stress || NonStress.Contains(label);
+    public static bool IsStress(string label) => label == Stress;
+}
 
 /// <summary>
 /// Sliding windows over each labelled segment, featurised by the same streaming extractor the live session
@@ -26,11 +51,12 @@ public static class WindowTable
 
     public static int[] WithoutTemperature => Enumerable.Range(0, FeatureNames.Length).Where(i => !FeatureNames[i].StartsWith("TEMP.")).ToArray();
 
-    public static List<LabelledWindow> Build(Subject s, double windowSeconds = 60, double hopSeconds = 10, double calibrationSeconds = 300)
+    /// <summary>The baseline length (s) the figures and the live server use by default; see docs/arousal.md for the measured curve.</summary>
+    public const double DefaultBaselineSeconds = 180;
+
+    public static List<LabelledWindow> Build(Subject s, double windowSeconds = 60, double hopSeconds = 10, double calibrationSeconds = DefaultBaselineSeconds)
     {
         var rows = StreamingFeatureExtractor.ExtractBatch(s.Recording, windowSeconds, hopSeconds);
-        var baseline = s.Segments.FirstOrDefault(x => x.Label == "baseline");
-        double calibEnd = baseline is null ? double.NegativeInfinity : baseline.StartSeconds + calibrationSeconds;
         var res = new List<LabelledWindow>();
         foreach (var r in rows)
         {
@@ -41,10 +67,27 @@ public static class WindowTable
             for (int i = 0; i < f.Length; i++) f[i] = (float)r.Features[FeatureNames[i]];
             double quality = r.Features["PPG.PPG_Quality_Mean"], motion = r.Features["ACC.ACC_Motion"];
             bool poor = !(quality >= 0.5) || motion == 1;
-            bool calib = baseline is not null && start < calibEnd && r.EndSeconds > baseline.StartSeconds;
-            res.Add(new LabelledWindow(s.Id, seg.Label, r.EndSeconds, f, poor, calib));
+            res.Add(new LabelledWindow(s.Id, seg.Label, r.EndSeconds, f, poor, false) { StartSeconds = start, RunStartSeconds = seg.StartSeconds });
         }
-        return res;
+        return WithBaseline(res, s, calibrationSeconds);
+    }
+
+    /// <summary>
+    /// Marks the baseline period: the first <paramref name="baselineSeconds"/> of the first baseline segment. Windows
+    /// wholly inside it make the personal baseline; windows overlapping it are not scored. Features do not change,
+    /// so a curve over baseline lengths re-marks the same windows.
+    /// </summary>
+    public static List<LabelledWindow> WithBaseline(IReadOnlyList<LabelledWindow> windows, Subject s, double baselineSeconds)
+    {
+        var baseline = s.Segments.FirstOrDefault(x => x.Label == "baseline");
+        if (baseline is null) return windows.Select(w => w with { InCalibration = false, UsedForBaseline = false }).ToList();
+        double from = baseline.StartSeconds, to = Math.Min(baseline.EndSeconds, baseline.StartSeconds + baselineSeconds);
+        return windows.Select(w =>
+        {
+            double start = double.IsNaN(w.StartSeconds) ? w.EndSeconds - 60 : w.StartSeconds;
+            bool overlaps = start < to && w.EndSeconds > from, inside = start >= from - 1e-9 && w.EndSeconds <= to + 1e-9;
+            return w with { InCalibration = overlaps, UsedForBaseline = inside };
+        }).ToList();
     }
 }
 
@@ -58,7 +101,7 @@ public static class Personalization
 {
     public static List<LabelledWindow> Apply(IReadOnlyList<LabelledWindow> subjectWindows)
     {
-        var calib = subjectWindows.Where(w => w.InCalibration).ToList();
+        var calib = subjectWindows.Where(w => w.UsedForBaseline).ToList();
         if (calib.Count < 3) return subjectWindows.ToList();
         int n = subjectWindows[0].Features.Length;
         var median = Enumerable.Range(0, n).Select(i => Median(calib.Select(w => w.Features[i]))).ToArray();

@@ -19,7 +19,7 @@ public sealed class ServerOptions
     public string? AdminUser { get; set; }
     public string? AdminPassword { get; set; }
     /// <summary>Baseline calibration length (s) for new sessions unless the request says otherwise.</summary>
-    public double BaselineSeconds { get; set; } = 90;
+    public double BaselineSeconds { get; set; } = OpenVret.Learning.WindowTable.DefaultBaselineSeconds;
     /// <summary>Path of the arousal model; default: the shipped WESAD wrist model next to the server.</summary>
     public string? ArousalModelPath { get; set; }
     /// <summary>Largest SignalR message (bytes) accepted from a client.</summary>

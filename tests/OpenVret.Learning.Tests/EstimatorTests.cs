@@ -99,7 +99,8 @@ public sealed class SimulatedExternalTests(ITestOutputHelper output)
         var ds = GenericLoader.Load(root);
         Assert.Equal(3, ds.Subjects.Count);
         Assert.All(ds.Subjects, s => Assert.Equal(new[] { "baseline", "stress", "amusement" }, s.Segments.Select(x => x.Label)));
-        var (preds, per, notEvaluable) = EvaluateCommand.Evaluate(model, ds);
+        var r = OpenVret.Learning.Transfer.CrossLab.Evaluate(model, EvaluateCommand.Windows(ds, "simulated"), model.CalibrationSeconds, 0);
+        var (preds, notEvaluable) = (r.Predictions, r.NotEvaluable);
         Assert.Empty(notEvaluable);
         var m = Evaluation.BinaryMetrics.Of(preds);
         output.WriteLine($"simulated external: macro-F1 {m.MacroF1:0.000}, AUROC {m.Auroc:0.000}, ECE {m.Ece:0.000}");
