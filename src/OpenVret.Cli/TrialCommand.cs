@@ -48,6 +48,37 @@ public static class TrialCommand
         return cmd;
     }
 
+    /// <summary><c>openvret trial-sensitivity --patients 100 --models ... [--json F]</c>: one-at-a-time parameter and patient-mix variation.</summary>
+    public static Command CreateSensitivity()
+    {
+        var patients = new Option<int>("--patients") { Description = "virtual patients per variant", DefaultValueFactory = _ => 100 };
+        var sessions = new Option<int>("--sessions") { Description = "weekly sessions per patient", DefaultValueFactory = _ => 8 };
+        var seed = new Option<int>("--seed") { Description = "random seed", DefaultValueFactory = _ => 1 };
+        var models = new Option<string>("--models") { Description = "comma-separated generative fear models", DefaultValueFactory = _ => string.Join(",", FearModels.Names) };
+        var json = new Option<FileInfo?>("--json") { Description = "write every row to this JSON file" };
+        var cmd = new Command("trial-sensitivity", "Vary each fear-model parameter (x0.5, x2) and the patient mix; show where the policy ranking flips");
+        foreach (var o in new Option[] { patients, sessions, seed, models, json }) cmd.Options.Add(o);
+        cmd.SetAction(parse => CliErrors.Run(() =>
+        {
+            var ms = parse.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            foreach (var m in ms) FearModels.Create(m, new FearParameters());
+            var options = new TrialOptions { Patients = parse.GetValue(patients), Sessions = parse.GetValue(sessions), Seed = parse.GetValue(seed) };
+            var sw = Stopwatch.StartNew();
+            var rows = TrialSensitivity.Run(options, ms);
+            Console.Out.WriteLine("ranking on post fear over all steps and on follow-up fear (best first); * = differs from the model's default ranking");
+            Console.Out.WriteLine($"{"model",-13} {"variant",-40} {"level",-5} {"post",-36} {"follow-up",-36} {"g vs WL",7}");
+            foreach (var r in rows)
+                Console.Out.WriteLine($"{r.Model,-13} {r.Variant,-40} {r.Level,-5} {(r.PostFlipped ? "*" : " ") + r.RankingPost,-36} {(r.FollowUpFlipped ? "*" : " ") + r.RankingFollowUp,-36} {F(r.FixedVsWaitlistG, "0.00"),7}");
+            Console.Out.WriteLine($"{rows.Count} variants x {options.Patients} patients in {sw.Elapsed.TotalSeconds:0.0} s. In-silico results are hypotheses about the models, not clinical evidence.");
+            if (parse.GetValue(json) is FileInfo f)
+            {
+                File.WriteAllText(f.FullName, JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
+                Console.Out.WriteLine($"written {f.FullName}");
+            }
+        }));
+        return cmd;
+    }
+
     /// <summary><c>openvret simulate-dataset --out ROOT --subjects N --seed S</c>: virtual patients in the generic labelled layout.</summary>
     public static Command CreateDataset()
     {

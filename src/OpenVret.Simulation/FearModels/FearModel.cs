@@ -38,7 +38,7 @@ public sealed record FearParameters
     public double SensitisationRate { get; init; } = 0.04;
     public double SensitisationDecayMinutes { get; init; } = 10;
     /// <summary>Fraction per minute of short-term habituation that consolidates into long-term habituation.</summary>
-    public double LongTermHabituationRate { get; init; } = 0.01;
+    public double LongTermHabituationRate { get; init; } = 0.05;
 
     /// <summary>Context excitation added by an unsignalled aversive event (reinstatement), on the 0-1 fear scale.</summary>
     public double ReinstatementStrength { get; init; } = 0.3;

@@ -35,7 +35,8 @@ public sealed class LatentCauseFearModel : IFearModel
         public readonly Dictionary<double, double> CountByDay = new();
         public readonly Dictionary<string, double>[] Attr = { new(), new(), new(), new() };
         public double Mean => N > 0 ? SumS / N : 0.5;
-        public double Var => (IntensityPriorSd * IntensityPriorSd + Math.Max(0, SumS2 - N * Mean * Mean)) / (N + 1);
+        // Predictive variance of a new stimulus under this cause: observation spread (prior SD) plus the observed scatter.
+        public double Var => IntensityPriorSd * IntensityPriorSd + Math.Max(0, SumS2 - N * Mean * Mean) / (N + 1);
     }
 
     private readonly FearParameters _p;
@@ -90,6 +91,7 @@ public sealed class LatentCauseFearModel : IFearModel
 
     private static double IntensityLikelihood(Cause k, double s)
     {
+        if (k.N == 0) return 1; // a cause inferred without a stimulus (reinstatement): uniform over [0, 1]
         double v = k.Var, m = k.Mean;
         return Math.Exp(-(s - m) * (s - m) / (2 * v)) / Math.Sqrt(2 * Math.PI * v);
     }
@@ -141,15 +143,25 @@ public sealed class LatentCauseFearModel : IFearModel
 
     public void Reinstate(ExposureContext context, double day)
     {
-        // Assign an aversive outcome without a stimulus to the cause that best predicts it (context and outcome only).
-        Cause best = _causes[0]; double bestScore = -1;
-        foreach (var k in _causes)
-        {
-            double score = Prior(k, day) * ContextLikelihood(k, context) * Math.Max(k.Mu, 1e-6);
-            if (score > bestScore) { bestScore = score; best = k; }
-        }
+        // Assign aversive outcomes without a stimulus to the cause that best predicts them (context and outcome only),
+        // or to a new cause; the chosen cause's outcome probability moves towards 1.
         int events = Math.Max(1, (int)Math.Round(10 * _p.ReinstatementStrength));
-        for (int i = 0; i < events; i++) AddObservation(best, day, context, null);
+        for (int i = 0; i < events; i++)
+        {
+            Cause? best = null; double bestScore = -1;
+            foreach (var k in _causes)
+            {
+                double score = Prior(k, day) * ContextLikelihood(k, context) * Math.Max(k.Mu, 1e-6);
+                if (score > bestScore) { bestScore = score; best = k; }
+            }
+            if (_causes.Count < MaxCauses && _p.CauseConcentration * Math.Pow(1.0 / AttributeValues, 4) * 0.5 > bestScore)
+            {
+                best = new Cause { Mu = 0 };
+                _causes.Add(best);
+            }
+            AddObservation(best!, day, context, null);
+            best!.Mu = Math.Clamp(best.Mu + _p.LearningRate * (1 - best.Mu), 0, 1);
+        }
         _version++;
     }
 }
