@@ -121,7 +121,7 @@ public static class TrialCommand
             foreach (var r in report.Rankings.Where(x => x.Model == model)) o.WriteLine($"{r.Outcome,-30} {string.Join(" < ", r.BestToWorst)}");
         }
         o.WriteLine();
-        o.WriteLine("== does each conclusion survive across generative models? (95 % CI vs reference) ==");
+        o.WriteLine($"== does each conclusion survive across generative models? (95 % CI vs reference, and |difference| >= {TrialRunner.SmallestEffect}) ==");
         foreach (var r in report.Robustness) o.WriteLine($"{r.Outcome,-30} {r.Policy,-26} {r.Conclusion}");
         o.WriteLine();
         o.WriteLine($"== calibration of the reference arm ({report.ReferencePolicy}) against published VRET results ==");

@@ -81,6 +81,12 @@ public sealed record TrialReport(TrialOptions Options, string ReferencePolicy, I
 public static class TrialRunner
 {
     public const string WaitlistArm = "waitlist";
+    /// <summary>
+    /// Smallest difference in fear (0-1 scale, i.e. 2 points of 100) that counts as a conclusion: a difference whose
+    /// 95 % CI excludes zero but whose mean is smaller than this is "no relevant difference" (with 1,000 paired
+    /// patients, differences of 0.0001 are "significant").
+    /// </summary>
+    public const double SmallestEffect = 0.02;
     public static string DoseMatchedArm(string policy) => "dose-matched-" + policy;
 
     /// <summary>Every outcome in report order: the fear outcomes, then safety, then dose.</summary>
@@ -306,7 +312,7 @@ public static class TrialRunner
          select new RankingRow(model, outcome, s.Where(x => x.Model == model && x.Outcome == outcome && o.Policies.Contains(x.Policy))
              .OrderBy(x => x.Mean).Select(x => x.Policy).ToList())).ToList();
 
-    /// <summary>For each fear outcome and active policy: better / worse / no difference than the reference under each model (95 % CI), and whether that holds across models.</summary>
+    /// <summary>For each fear outcome and active arm: lower / higher / no relevant difference from the reference under each model (95 % CI and <see cref="SmallestEffect"/>), and whether that holds across models.</summary>
     private static List<RobustnessRow> Robust(List<OutcomeSummary> summaries, TrialOptions o)
     {
         string reference = o.Policies[0];
@@ -319,7 +325,8 @@ public static class TrialRunner
                 foreach (var model in o.Models)
                 {
                     var c = summaries.Single(x => x.Model == model && x.Outcome == outcome && x.Policy == policy);
-                    verdicts[model] = c.CiHigh < 0 ? "lower" : c.CiLow > 0 ? "higher" : "no difference";
+                    verdicts[model] = Math.Abs(c.DifferenceFromReference ?? 0) < SmallestEffect ? "no relevant difference"
+                        : c.CiHigh < 0 ? "lower" : c.CiLow > 0 ? "higher" : "no relevant difference";
                 }
                 rows.Add(new RobustnessRow(outcome, policy, reference, verdicts, Conclude(verdicts)));
             }
@@ -331,7 +338,7 @@ public static class TrialRunner
     {
         var distinct = verdicts.Values.Distinct().ToList();
         if (distinct.Count == 1) return $"{distinct[0]} under all {verdicts.Count} models";
-        var decided = verdicts.Where(v => v.Value != "no difference").ToList();
+        var decided = verdicts.Where(v => v.Value != "no relevant difference").ToList();
         if (decided.Count == 1) return $"{decided[0].Value} only under {decided[0].Key} (holds under one model only)";
         return "models disagree: " + string.Join(", ", verdicts.Select(v => $"{v.Key} {v.Value}"));
     }

@@ -126,8 +126,8 @@ public sealed class DecouplingTests(ITestOutputHelper output)
     public void ConclusionsSayWhenTheyHoldUnderOneModelOnly()
     {
         Assert.Equal("lower under all 3 models", TrialRunner.Conclude(new Dictionary<string, string> { ["a"] = "lower", ["b"] = "lower", ["c"] = "lower" }));
-        Assert.Contains("only under b", TrialRunner.Conclude(new Dictionary<string, string> { ["a"] = "no difference", ["b"] = "lower", ["c"] = "no difference" }));
-        Assert.StartsWith("models disagree", TrialRunner.Conclude(new Dictionary<string, string> { ["a"] = "higher", ["b"] = "lower", ["c"] = "no difference" }));
+        Assert.Contains("only under b", TrialRunner.Conclude(new Dictionary<string, string> { ["a"] = "no relevant difference", ["b"] = "lower", ["c"] = "no relevant difference" }));
+        Assert.StartsWith("models disagree", TrialRunner.Conclude(new Dictionary<string, string> { ["a"] = "higher", ["b"] = "lower", ["c"] = "no relevant difference" }));
     }
 
     [Fact]

@@ -19,7 +19,8 @@ namespace OpenVret.Simulation;
 /// <item>Expectancy of a test stimulus is Σ_k P(k | intensity, context, time) μ_k g(intensity) over the existing causes.</item>
 /// </list>
 /// Fear is acquired before treatment as one cause of <see cref="FearParameters.AcquisitionTrials"/> pseudo-trials spread
-/// over the previous year in <see cref="FearModels.AcquisitionContext"/> at intensities spread over [0, 1]. There is no
+/// over the previous year, half in <see cref="FearModels.AcquisitionContext"/> and half spread over everyday contexts
+/// (the VR scenes' attribute values), at intensities spread over [0, 1]. There is no
 /// short-term habituation in the published model, so felt fear equals expectancy. Reinstatement: an unsignalled
 /// outcome is assigned like a trial without a stimulus (context and outcome only), raising the recency of the cause
 /// that best explains an aversive outcome.
@@ -59,7 +60,12 @@ public sealed class LatentCauseFearModel : IFearModel
         {
             double intensity = (i + 0.5) / n;
             double day = -365 + 364.0 * i / Math.Max(1, n - 1);
-            AddObservation(acq, Math.Round(day), FearModels.AcquisitionContext, intensity);
+            // Fear was acquired and maintained in everyday life: half of the history in the acquisition context, half
+            // spread over everyday contexts (which the VR scenes resemble).
+            var ctx = i % 2 == 0 ? FearModels.AcquisitionContext : new ExposureContext(
+                ExposureContext.Rooms[i / 2 % ExposureContext.Rooms.Length], ExposureContext.Lightings[i / 2 % ExposureContext.Lightings.Length],
+                ExposureContext.TimesOfDay[i / 2 % ExposureContext.TimesOfDay.Length], ExposureContext.Sounds[i / 2 % ExposureContext.Sounds.Length]);
+            AddObservation(acq, Math.Round(day), ctx, intensity);
         }
         _causes.Add(acq);
     }
