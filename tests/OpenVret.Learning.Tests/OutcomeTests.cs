@@ -10,7 +10,7 @@ namespace OpenVret.Learning.Tests;
 /// <summary>Simulated multi-site cohorts with a known generating process, shared by the outcome tests (simulated once).</summary>
 public sealed class CohortFixture
 {
-    public List<OutcomeRecord> Natural { get; } = OutcomeCohort.Simulate(new CohortOptions { Sites = 4, PatientsPerSite = 60, Sessions = 5, Signal = CohortSignal.Natural, Seed = 11 });
+    public List<OutcomeRecord> Natural { get; } = OutcomeCohort.Simulate(new CohortOptions { Sites = 4, PatientsPerSite = 150, Sessions = 5, Signal = CohortSignal.Natural, Seed = 11 });
     public List<OutcomeRecord> None { get; } = OutcomeCohort.Simulate(new CohortOptions { Sites = 4, PatientsPerSite = 60, Sessions = 5, Signal = CohortSignal.None, Seed = 11 });
     public OutcomeOptions Options { get; } = new() { Sessions = 3, Repeats = 2, Seed = 3 };
 }
