@@ -41,6 +41,22 @@ public sealed class OutcomeTests(CohortFixture cohorts, ITestOutputHelper output
     }
 
     [Fact]
+    public void Clinical_comparator_has_a_spline_on_baseline_severity()
+    {
+        var f = OutcomeFeatures.Clinical(cohorts.Natural);
+        Assert.Contains("rcs1_baseline_severity", f.Columns);
+        var x = f.Vector(cohorts.Natural[0]);
+        double sev = cohorts.Natural[0].Numeric["baseline_severity"];
+        Assert.Equal(Spline.Term(sev, 1), x[f.Columns.ToList().IndexOf("rcs1_baseline_severity")], 4);
+        // Zero below the first knot, and linear beyond the last (restricted cubic spline).
+        Assert.Equal(0, Spline.Term(2, 1));
+        double d1 = Spline.Term(98, 1) - Spline.Term(97, 1), d2 = Spline.Term(99, 1) - Spline.Term(98, 1);
+        Assert.Equal(d1, d2, 6);
+        foreach (var site in cohorts.Natural.Select(r => r.Site).Distinct())
+            output.WriteLine($"{site}: baseline severity {cohorts.Natural.Where(r => r.Site == site).Average(r => r.Numeric["baseline_severity"]):0.0}, responders {cohorts.Natural.Where(r => r.Site == site).Average(r => r.Outcomes["responder"]):P0}");
+    }
+
+    [Fact]
     public void When_session_data_carry_no_signal_the_report_says_there_is_no_added_value()
     {
         foreach (var r in new[] { OutcomeValidation.LeaveOneSiteOut(cohorts.None, cohorts.Options), OutcomeValidation.RepeatedNestedCv(cohorts.None, cohorts.Options) })
