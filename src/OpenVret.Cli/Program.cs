@@ -16,6 +16,7 @@ namespace OpenVret.Cli
             root.Subcommands.Add(SessionCommand.Create());
             root.Subcommands.Add(TrialCommand.Create());
             root.Subcommands.Add(TrialCommand.CreateDataset());
+            root.Subcommands.Add(TrialCommand.CreateSensitivity());
             root.Subcommands.Add(TrainCommand.Create());
             root.Subcommands.Add(EvaluateCommand.Create());
             root.Subcommands.Add(ServerCommands.Serve());

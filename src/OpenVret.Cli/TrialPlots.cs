@@ -11,8 +11,8 @@ public static class TrialPlots
         Directory.CreateDirectory(folder);
         var files = new List<string>
         {
-            Bars(report, folder, "fear.png", "Fear of the top step (0-1): after treatment and at follow-up in a novel context",
-                new[] { ("post_fear", "post-treatment"), ("followup_fear", "follow-up") }),
+            Bars(report, folder, "fear.png", $"Fear over all steps (0-1), model {report.Options.Models[0]}: post, held-out stimuli, renewal, follow-up",
+                new[] { ("post_all_steps", "post"), ("generalisation_stimuli", "held-out stimuli"), ("renewal_abc", "renewal ABC"), ("followup_spontaneous_recovery", "follow-up") }),
             Bars(report, folder, "safety.png", "Safety per patient: holds, alerts, minutes above the arousal ceiling",
                 new[] { ("safety_holds", "holds"), ("alerts", "alerts"), ("minutes_above_ceiling", "minutes above ceiling") }),
             Bars(report, folder, "sessions.png", $"Sessions to criterion ({report.Options.Sessions + 1} = not reached)",
@@ -30,7 +30,7 @@ public static class TrialPlots
         for (int g = 0; g < groups.Length; g++)
             for (int p = 0; p < policies.Count; p++)
             {
-                var values = report.Patients.Where(x => x.Policy == policies[p]).Select(x => TrialRunner.Value(x, groups[g].Outcome)).ToArray();
+                var values = report.Patients.Where(x => x.Policy == policies[p] && x.Model == report.Options.Models[0]).Select(x => TrialRunner.Value(x, groups[g].Outcome)).ToArray();
                 double mean = values.Average();
                 double se = values.Length > 1 ? Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Length - 1) / values.Length) : 0;
                 bars.Add(new Bar

@@ -61,9 +61,15 @@ public static class OutcomeCohort
             double Severity(double fear) => Math.Clamp(Math.Round(100 * fear + 6 * G(), 1), 0, 100);
             var sessions = new List<SessionSummary>();
             double baselineFear = 0;
-            var outcome = TrialRunner.RunOne(p, o.Policy, trial, hierarchy, rules, o.Seed * 100_003 + i, sessions,
-                vp => baselineFear = vp.Memory.Expectancy(top.Intensity, top.Context, 0));
-            double pre = Severity(baselineFear), post = Severity(outcome.PostFear), follow = Severity(outcome.FollowUpFear);
+            double postFear = 0, followFear = 0, postDay = (o.Sessions - 1) * trial.DaysBetweenSessions + 1;
+            var outcome = TrialRunner.RunOne(p, o.Policy, trial, hierarchy, rules, o.Seed * 100_003 + i, "associative", sessions,
+                vp => baselineFear = vp.Latent.Expectancy(top.Intensity, top.Context, 0),
+                afterTreatment: vp =>
+                {
+                    postFear = vp.Latent.Expectancy(top.Intensity, top.Context, postDay);
+                    followFear = vp.Latent.Expectancy(top.Intensity, OutcomeAssessment.NovelContext, postDay + trial.FollowUpDays);
+                });
+            double pre = Severity(baselineFear), post = Severity(postFear), follow = Severity(followFear);
             var numeric = new Dictionary<string, double>(StringComparer.Ordinal)
             {
                 ["age"] = Math.Round(p.Subgroup == "older" ? 55 + 20 * rng.NextDouble() : 20 + 25 * rng.NextDouble()),

@@ -40,7 +40,7 @@ public sealed record SessionSummary(
         private int _highest;
         private double _lastMinute;
 
-        public void Add(double minute, bool stimulusOn, Observation o, double? expectancyAtTrialEnd, double? outcomeAtTrialEnd, int step)
+        public void Add(double minute, bool stimulusOn, ObservedState o, double? expectancyAtTrialEnd, double? outcomeAtTrialEnd, int step)
         {
             _lastMinute = minute;
             if (stimulusOn) _on.Add((minute, o.HeartRate, o.Scl, o.Suds));

@@ -24,64 +24,89 @@ public sealed record PatientProfile
     public double AvoidanceThreshold { get; init; } = 0.75;
     /// <summary>Probability per minute of dropping out while SUDS stays at 90 or more.</summary>
     public double DropoutHazard { get; init; } = 0.08;
+    /// <summary>Under-reporting: the fraction of felt fear (and expectancy) that is reported (1 = none; Hunt et al. style minimisation).</summary>
+    public double ReportedFraction { get; init; } = 1;
+    /// <summary>Response style: reports follow latent^exponent (below 1: extreme responding, above 1: midpoint/minimising).</summary>
+    public double ResponseExponent { get; init; } = 1;
+    /// <summary>Added to expectancy ratings (0-100), independent of the SUDS bias.</summary>
+    public double ExpectancyBias { get; init; }
 }
 
-/// <summary>What the patient shows at one moment (the simulator's observation of a state update).</summary>
-public sealed record Observation(double Fear, double Suds, double ArousalProbability, double HeartRate, double Scl, double HeadAwaySeconds);
+/// <summary>
+/// Everything a scheduler, a therapist or a session log can see of the patient at one moment: reports and
+/// measured physiology, never the latent fear. Produced by <see cref="MeasurementModel"/>.
+/// </summary>
+public sealed record ObservedState(double Suds, double ArousalProbability, double HeartRate, double Scl, double HeadAwaySeconds);
 
 /// <summary>
-/// A virtual patient: the fear memory plus how it shows. SUDS are noisy, biased and anchored to multiples of
-/// 5 (Wolpe's scale in practice); expectancy ratings follow the memory's expectancy with noise; the head
-/// turns away when fear passes the avoidance threshold; distress that stays at SUDS 90+ can end treatment.
-/// Physiology is state-level: heart rate, skin conductance and the calibrated arousal probability a
-/// well-calibrated estimator would report.
+/// A patient as the treatment loop meets it: a stimulus goes in, observations and ratings come out. The loop that
+/// drives the exposure engine (<see cref="TreatmentSession"/>) takes only this interface, so no scheduler can read
+/// the latent state of a <see cref="VirtualPatient"/>.
 /// </summary>
-public sealed class VirtualPatient
+public interface IObservedPatient
+{
+    bool DroppedOut { get; }
+    /// <summary>Advances <paramref name="seconds"/> with a stimulus of the given intensity in a context.</summary>
+    ObservedState Step(double intensity, ExposureContext context, double day, double minute, double seconds, bool stimulusOn = true);
+    /// <summary>The patient's rating (0-100) of how likely the feared outcome is, before a trial.</summary>
+    double RateExpectancy(double intensity, ExposureContext context, double day);
+    /// <summary>A trial ends with the given outcome (0 = none of the feared outcome): the patient learns from it and returns the rating (0-100) of how much of it happened.</summary>
+    double EndTrial(double intensity, ExposureContext context, double day, double occurred);
+    double MeasuredRestingHeartRate();
+    double MeasuredRestingScl();
+}
+
+/// <summary>
+/// A virtual patient: a generative fear model (latent, <see cref="IFearModel"/>) plus a measurement model that turns
+/// it into what can be seen (<see cref="ObservedState"/>, ratings). The head turns away when fear passes the
+/// avoidance threshold; distress reported at SUDS 90+ can end treatment. <see cref="Latent"/> is for outcome
+/// assessment by the trial, never for the treatment loop, which sees the patient as an <see cref="IObservedPatient"/>.
+/// </summary>
+public sealed class VirtualPatient : IObservedPatient
 {
     private readonly Random _rng;
+    private readonly MeasurementModel _measure;
     private double _headAway;
     private double _minutesAtTop;
 
     public PatientProfile Profile { get; }
-    public FearModel Memory { get; }
+    /// <summary>The latent fear state: read by outcome assessment only.</summary>
+    public IFearModel Latent { get; }
     public bool DroppedOut { get; private set; }
 
-    public VirtualPatient(PatientProfile profile, int seed)
+    public VirtualPatient(PatientProfile profile, int seed, string model = "associative")
     {
         Profile = profile;
-        Memory = new FearModel(profile.Fear);
+        Latent = FearModels.Create(model, profile.Fear);
         _rng = new Random(seed);
+        _measure = new MeasurementModel(profile, _rng);
     }
 
-    private double Gauss() => Math.Sqrt(-2 * Math.Log(1 - _rng.NextDouble())) * Math.Cos(2 * Math.PI * _rng.NextDouble());
-
-    /// <summary>Advances <paramref name="seconds"/> with a stimulus of the given intensity in a context.</summary>
-    public Observation Step(double intensity, ExposureContext context, double day, double minute, double seconds, bool stimulusOn = true)
+    public ObservedState Step(double intensity, ExposureContext context, double day, double minute, double seconds, bool stimulusOn = true)
     {
-        double fear = stimulusOn ? Memory.Fear(intensity, context, day, minute) : 0;
-        if (stimulusOn) Memory.Expose(fear, seconds / 60);
+        double fear = stimulusOn ? Latent.Fear(intensity, context, day, minute) : 0;
+        if (stimulusOn) Latent.Expose(intensity, fear, seconds / 60);
         var p = Profile;
-        double suds = Math.Clamp(Math.Round((100 * fear + p.ReportingBias + p.ReportingNoise * Gauss()) / 5) * 5, 0, 100);
-        double arousal = 1 / (1 + Math.Exp(-p.ArousalSlope * (fear - 0.5) + 0.3 * Gauss()));
-        double hr = p.RestingHeartRate + p.HeartRateReactivity * fear + 2 * Gauss();
-        double scl = p.RestingScl + p.SclReactivity * fear + 0.1 * Gauss();
+        var obs = _measure.Observe(fear);
         _headAway = stimulusOn && fear > p.AvoidanceThreshold && _rng.NextDouble() < 0.5 ? _headAway + seconds : 0;
-        _minutesAtTop = suds >= 90 ? _minutesAtTop + seconds / 60 : 0;
+        _minutesAtTop = obs.Suds >= 90 ? _minutesAtTop + seconds / 60 : 0;
         if (_minutesAtTop > 0 && _rng.NextDouble() < 1 - Math.Pow(1 - p.DropoutHazard, seconds / 60)) DroppedOut = true;
-        return new Observation(fear, suds, arousal, hr, scl, _headAway);
+        return obs with { HeadAwaySeconds = _headAway };
     }
 
-    /// <summary>Resting heart rate as a sensor measures it at the start of a session (noisy).</summary>
-    public double MeasuredRestingHeartRate() => Profile.RestingHeartRate + 2 * Gauss();
+    public double MeasuredRestingHeartRate() => _measure.RestingHeartRate;
+    public double MeasuredRestingScl() => _measure.RestingScl;
 
-    public double MeasuredRestingScl() => Profile.RestingScl + 0.1 * Gauss();
+    public double RateExpectancy(double intensity, ExposureContext context, double day) => _measure.ExpectancyRating(Latent.Expectancy(intensity, context, day));
 
-    /// <summary>The patient's rating (0-100) of how likely the feared outcome is, before a trial.</summary>
-    public double RateExpectancy(double intensity, ExposureContext context, double day) =>
-        Math.Clamp(Math.Round(100 * Memory.Expectancy(intensity, context, day) + 8 * Gauss()), 0, 100);
+    public double EndTrial(double intensity, ExposureContext context, double day, double occurred)
+    {
+        Latent.Learn(intensity, context, day, occurred);
+        return _measure.OutcomeRating(occurred);
+    }
 
-    /// <summary>The patient's rating (0-100) of how much of the feared outcome happened; the outcome itself is small.</summary>
-    public double RateOutcome(double occurred) => Math.Clamp(Math.Round(100 * occurred + 4 * Math.Abs(Gauss())), 0, 100);
+    /// <summary>The rating (0-100) of how much of the feared outcome happened, without a trial (live mode).</summary>
+    public double RateOutcome(double occurred) => _measure.OutcomeRating(occurred);
 }
 
 /// <summary>
@@ -133,6 +158,9 @@ public sealed class Cohort
                 ReportingNoise = Clamp(6 + 2 * G(), 2, 12),
                 AvoidanceThreshold = Clamp(0.75 + 0.08 * G(), 0.55, 0.95),
                 DropoutHazard = Clamp(0.08 * Math.Exp(0.5 * G()), 0.01, 0.4),
+                ReportedFraction = Clamp(0.9 + 0.08 * G(), 0.6, 1),
+                ResponseExponent = Clamp(Math.Exp(0.25 * G()), 0.6, 1.6),
+                ExpectancyBias = 8 * G(),
             });
         }
         return list;

@@ -10,7 +10,7 @@ namespace OpenVret.Learning.Tests;
 /// <summary>Simulated multi-site cohorts with a known generating process, shared by the outcome tests (simulated once).</summary>
 public sealed class CohortFixture
 {
-    public List<OutcomeRecord> Natural { get; } = OutcomeCohort.Simulate(new CohortOptions { Sites = 4, PatientsPerSite = 60, Sessions = 5, Signal = CohortSignal.Natural, Seed = 11 });
+    public List<OutcomeRecord> Natural { get; } = OutcomeCohort.Simulate(new CohortOptions { Sites = 4, PatientsPerSite = 150, Sessions = 5, Signal = CohortSignal.Natural, Seed = 11 });
     public List<OutcomeRecord> None { get; } = OutcomeCohort.Simulate(new CohortOptions { Sites = 4, PatientsPerSite = 60, Sessions = 5, Signal = CohortSignal.None, Seed = 11 });
     public OutcomeOptions Options { get; } = new() { Sessions = 3, Repeats = 2, Seed = 3 };
 }
@@ -38,6 +38,22 @@ public sealed class OutcomeTests(CohortFixture cohorts, ITestOutputHelper output
         Assert.Contains(r.Subgroups, g => g.Attribute == "site");
         Assert.NotEmpty(r.Models[1].Importance);
         Assert.Equal(12, r.Models[1].DecisionCurve.Count);
+    }
+
+    [Fact]
+    public void Clinical_comparator_has_a_spline_on_baseline_severity()
+    {
+        var f = OutcomeFeatures.Clinical(cohorts.Natural);
+        Assert.Contains("rcs1_baseline_severity", f.Columns);
+        var x = f.Vector(cohorts.Natural[0]);
+        double sev = cohorts.Natural[0].Numeric["baseline_severity"];
+        Assert.Equal(Spline.Term(sev, 1), x[f.Columns.ToList().IndexOf("rcs1_baseline_severity")], 4);
+        // Zero below the first knot, and linear beyond the last (restricted cubic spline).
+        Assert.Equal(0, Spline.Term(2, 1));
+        double d1 = Spline.Term(98, 1) - Spline.Term(97, 1), d2 = Spline.Term(99, 1) - Spline.Term(98, 1);
+        Assert.Equal(d1, d2, 6);
+        foreach (var site in cohorts.Natural.Select(r => r.Site).Distinct())
+            output.WriteLine($"{site}: baseline severity {cohorts.Natural.Where(r => r.Site == site).Average(r => r.Numeric["baseline_severity"]):0.0}, responders {cohorts.Natural.Where(r => r.Site == site).Average(r => r.Outcomes["responder"]):P0}");
     }
 
     [Fact]

@@ -107,13 +107,13 @@ public sealed class TrialRunnerTests
     [Fact]
     public void SameSeedSameReportAndPoliciesArePaired()
     {
-        var o = new TrialOptions { Patients = 12, Sessions = 3, BootstrapResamples = 200 };
+        var o = new TrialOptions { Patients = 12, Sessions = 3, BootstrapResamples = 200, Models = new[] { "associative", "dual-process" } };
         var r1 = TrialRunner.Run(o);
         var r2 = TrialRunner.Run(o);
-        Assert.Equal(r1.Patients, r2.Patients);
-        Assert.Equal(12 * 3, r1.Patients.Count);
-        Assert.All(r1.Patients.GroupBy(p => p.Patient), g => Assert.Equal(3, g.Select(p => p.Policy).Distinct().Count()));
-        var s = r1.Summaries.Single(x => x.Outcome == "post_fear" && x.Policy == "inhibitory");
+        Assert.Equal(r1.Patients.Select(p => (p.Patient, p.Model, p.Policy, p.Outcomes["post_all_steps"])), r2.Patients.Select(p => (p.Patient, p.Model, p.Policy, p.Outcomes["post_all_steps"])));
+        Assert.Equal(12 * 2 * 5, r1.Patients.Count); // 3 policies + dose-matched + waitlist, under 2 models
+        Assert.All(r1.Patients.GroupBy(p => (p.Patient, p.Model)), g => Assert.Equal(5, g.Select(p => p.Policy).Distinct().Count()));
+        var s = r1.Summaries.Single(x => x.Outcome == "post_all_steps" && x.Policy == "inhibitory" && x.Model == "associative");
         Assert.NotNull(s.CiLow);
         Assert.True(s.CiLow <= s.DifferenceFromReference && s.DifferenceFromReference <= s.CiHigh);
     }

@@ -14,13 +14,19 @@ public sealed class TrialCommandTests
         var (oldOut, oldErr) = (Console.Out, Console.Error);
         Console.SetOut(o); Console.SetError(e);
         int code;
-        try { code = OpenVretCommand.Build().Parse(new[] { "trial", "--patients", "6", "--sessions", "2", "--json", json, "--plots", dir }).Invoke(); }
+        try { code = OpenVretCommand.Build().Parse(new[] { "trial", "--patients", "6", "--sessions", "2", "--models", "associative,latent-cause", "--json", json, "--plots", dir }).Invoke(); }
         finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
         Assert.True(code == 0, e.ToString());
-        Assert.Contains("post_fear", o.ToString());
+        Assert.Contains("post_all_steps", o.ToString());
+        Assert.Contains("generative model: latent-cause", o.ToString());
+        Assert.Contains("calibration", o.ToString());
         Assert.Contains("not clinical evidence", o.ToString());
         using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
-        Assert.Equal(18, doc.RootElement.GetProperty("Patients").GetArrayLength());
+        Assert.Equal(6 * 5 * 2, doc.RootElement.GetProperty("Patients").GetArrayLength());
+        var first = doc.RootElement.GetProperty("Patients")[0];
+        Assert.Equal(5, first.GetProperty("Dose").GetProperty("MinutesPerStep").GetArrayLength());
+        Assert.True(first.GetProperty("Outcomes").TryGetProperty("renewal_aba", out _));
+        Assert.True(doc.RootElement.GetProperty("Calibration").GetArrayLength() > 0);
         foreach (var png in new[] { "fear.png", "safety.png", "sessions.png" })
         {
             var bytes = File.ReadAllBytes(Path.Combine(dir, png));

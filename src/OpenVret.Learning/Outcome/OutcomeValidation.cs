@@ -15,6 +15,8 @@ public sealed record FeatureSet(string Name, IReadOnlyList<string> Columns)
             int eq = c.IndexOf('=');
             if (eq > 0) x[i] = r.Categorical.TryGetValue(c[..eq], out var v) ? (v == c[(eq + 1)..] ? 1 : 0) : float.NaN;
             else if (c.StartsWith("trend_", StringComparison.Ordinal)) x[i] = (float)Trend(r, c["trend_".Length..]);
+            else if (c.StartsWith("rcs", StringComparison.Ordinal) && c.Length > 4 && c[4] == '_')
+                x[i] = r.Numeric.TryGetValue(c[5..], out var b) ? (float)Spline.Term(b, c[3] - '0') : float.NaN;
             else x[i] = r.Numeric.TryGetValue(c, out var d) ? (float)d : float.NaN;
         }
         return x;
@@ -38,17 +40,44 @@ public sealed record FeatureSet(string Name, IReadOnlyList<string> Columns)
     }
 }
 
+/// <summary>
+/// Restricted (natural) cubic spline basis (Harrell 2015, Regression Modeling Strategies, §2.4.5): linear beyond the
+/// outer knots; with four knots, two non-linear terms besides the linear one. Knots are fixed on the 0-100 severity
+/// scale (the 5th, 35th, 65th and 95th percentiles of a uniform scale) so that a record's features never depend on
+/// the training data.
+/// </summary>
+public static class Spline
+{
+    public static readonly double[] Knots = [5, 35, 65, 95];
+
+    /// <summary>Non-linear term j (1 or 2) at x, scaled by (t_last - t_first)^2 as in Harrell's rcspline.eval.</summary>
+    public static double Term(double x, int j)
+    {
+        var t = Knots;
+        int k = t.Length;
+        static double P(double v) => v > 0 ? v * v * v : 0;
+        double tj = t[j - 1], tk1 = t[k - 2], tk = t[k - 1];
+        double v = P(x - tj) - P(x - tk1) * (tk - tj) / (tk - tk1) + P(x - tk) * (tk1 - tj) / (tk - tk1);
+        return v / ((tk - t[0]) * (tk - t[0]));
+    }
+}
+
 public static class OutcomeFeatures
 {
     /// <summary>Names of per-session variables that get a between-session trend when two or more sessions are used.</summary>
     public static readonly string[] TrendVariables = ["suds_peak", "hr_reactivity_bpm", "scl_reactivity_us", "expectancy_first", "violation_mean"];
 
-    /// <summary>The clinical baseline: baseline severity scores and demographics only.</summary>
+    /// <summary>
+    /// The clinical baseline: baseline severity scores and demographics only, with a restricted cubic spline on
+    /// baseline severity (a response that is not linear in severity, e.g. floor and ceiling effects, is not forced
+    /// into one slope). The L2 penalty of the logistic model is chosen by inner cross-validation (<see cref="OutcomeValidation.Candidates"/>).
+    /// </summary>
     public static FeatureSet Clinical(IReadOnlyList<OutcomeRecord> data)
     {
         var numeric = data.SelectMany(r => r.Numeric.Keys).Distinct()
             .Where(c => c == "age" || c.StartsWith("baseline_", StringComparison.Ordinal) || c.StartsWith("demo_", StringComparison.Ordinal))
-            .OrderBy(c => c, StringComparer.Ordinal);
+            .OrderBy(c => c, StringComparer.Ordinal).ToList();
+        if (numeric.Contains("baseline_severity")) numeric.AddRange(["rcs1_baseline_severity", "rcs2_baseline_severity"]);
         var onehot = data.SelectMany(r => r.Categorical).Select(kv => $"{kv.Key}={kv.Value}").Distinct().OrderBy(c => c, StringComparer.Ordinal);
         return new FeatureSet("clinical", numeric.Concat(onehot).ToList());
     }

@@ -24,10 +24,28 @@ public sealed record FearParameters
     public double HabituationRecoveryMinutes { get; init; } = 20;
     /// <summary>How steeply fear rises with stimulus intensity.</summary>
     public double IntensityExponent { get; init; } = 1.2;
+
+    // --- latent-cause model (LatentCauseFearModel; Gershman, Blei & Niv 2010) ---
+    /// <summary>Concentration of the Chinese-restaurant-process prior: how readily a new latent cause is inferred.</summary>
+    public double CauseConcentration { get; init; } = 0.5;
+    /// <summary>Exponent of the power-law temporal kernel of the prior (1 in Gershman et al. 2010).</summary>
+    public double TemporalExponent { get; init; } = 1.0;
+    /// <summary>Pseudo-trials of the acquisition history (how entrenched the fear is), spread over the year before treatment.</summary>
+    public double AcquisitionTrials { get; init; } = 40;
+
+    // --- dual-process model (DualProcessFearModel; Groves &amp; Thompson 1970) ---
+    /// <summary>Sensitisation gained per minute by an intense stimulus, and its decay time constant (minutes).</summary>
+    public double SensitisationRate { get; init; } = 0.04;
+    public double SensitisationDecayMinutes { get; init; } = 10;
+    /// <summary>Fraction per minute of short-term habituation that consolidates into long-term habituation.</summary>
+    public double LongTermHabituationRate { get; init; } = 0.05;
+
+    /// <summary>Context excitation added by an unsignalled aversive event (reinstatement), on the 0-1 fear scale.</summary>
+    public double ReinstatementStrength { get; init; } = 0.3;
 }
 
 /// <summary>
-/// A virtual patient's fear memory, deliberately not the scheduler's model. It is a context-dependent
+/// The associative generative model ("associative"): a virtual patient's fear memory, deliberately not the scheduler's model. It is a context-dependent
 /// two-memory account of extinction (Bouton 2004), with one excitatory memory per feared category.
 /// Extinction memories are bound to the context and the stimulus intensity they were learned at, and
 /// become harder to retrieve with time. The way prediction errors are assigned follows the latent-cause
@@ -38,8 +56,9 @@ public sealed record FearParameters
 /// Reproduces, qualitatively: within-session habituation, between-session extinction, spontaneous
 /// recovery, ABA and ABC renewal, and less return of fear after gradual than after abrupt extinction.
 /// </summary>
-public sealed class FearModel
+public sealed class FearModel : IFearModel
 {
+    public string Name => "associative";
     private sealed record ExtinctionMemory(ExposureContext Context, double Intensity, double Strength, double LearnedDay);
 
     private readonly FearParameters _p;
@@ -50,6 +69,8 @@ public sealed class FearModel
     private const double ExcitatoryWidth = 0.2;
     private double _habituation;
     private double _lastMinute;
+    // Context excitation from unsignalled aversive events (reinstatement; Bouton 2004): context, strength, day.
+    private readonly List<(ExposureContext Context, double Strength, double Day)> _contextFear = new();
 
     public FearModel(FearParameters parameters)
     {
@@ -73,7 +94,7 @@ public sealed class FearModel
     public int ExtinctionMemories => _memories.Count;
 
     /// <summary>Fear drive of a stimulus before extinction: stronger for more intense stimuli.</summary>
-    private double Drive(double intensity) => ExcitatoryAt(intensity) * Math.Pow(0.25 + 0.75 * Math.Clamp(intensity, 0, 1), _p.IntensityExponent);
+    private double Drive(double intensity) => ExcitatoryAt(intensity) * FearModels.Gradient(intensity, _p.IntensityExponent);
 
     /// <summary>Inhibition retrieved for a stimulus in a context on a given day.</summary>
     private double Inhibition(double intensity, ExposureContext context, double day)
@@ -91,7 +112,20 @@ public sealed class FearModel
 
     /// <summary>The patient's expectancy (0-1) that the feared outcome will happen with this stimulus.</summary>
     public double Expectancy(double intensity, ExposureContext context, double day) =>
-        Math.Clamp(Drive(intensity) - Inhibition(intensity, context, day), 0, 1);
+        Math.Clamp(Drive(intensity) - Inhibition(intensity, context, day) + ContextExcitation(context, day) * FearModels.Gradient(intensity, _p.IntensityExponent), 0, 1);
+
+    private double ContextExcitation(ExposureContext context, double day)
+    {
+        double sum = 0;
+        foreach (var (c, strength, learned) in _contextFear)
+            sum += strength * Math.Pow(1 - _p.ContextSpecificity, c.Differences(context)) * Math.Exp(-Math.Max(0, day - learned) / _p.ForgettingDays);
+        return sum;
+    }
+
+    /// <summary>An unsignalled aversive event: the context becomes excitatory and summates with the stimulus (Bouton 2004).</summary>
+    public void Reinstate(ExposureContext context, double day) => _contextFear.Add((context, _p.ReinstatementStrength, day));
+
+    public void Expose(double intensity, double fear, double minutes) => Expose(fear, minutes);
 
     /// <summary>Fear (0-1) felt now: expectancy damped by short-term habituation.</summary>
     public double Fear(double intensity, ExposureContext context, double day, double minute)
