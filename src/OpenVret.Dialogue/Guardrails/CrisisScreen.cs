@@ -13,6 +13,8 @@ public enum ScreenCategory
     HarmToOthers,
     AcuteDistress,
     MedicalAdvice,
+    /// <summary>Input in a language the screen cannot read (and no multilingual rule recognised): the therapist is notified.</summary>
+    LanguageNotSupported,
 }
 
 /// <summary>What the agent and the session do about it.</summary>
@@ -26,12 +28,36 @@ public enum GuardAction
     PauseAndSupport,
     /// <summary>A request for medical advice or a diagnosis: the agent declines and refers it to the therapist.</summary>
     ReferToTherapist,
+    /// <summary>Concern: the therapist is notified and the agent checks in with the patient using a fixed, safe line.</summary>
+    CheckIn,
 }
 
 /// <summary>The screen's verdict on one utterance, with the rule and the words that decided it (for the therapist and the audit).</summary>
 public sealed record ScreenResult(string Text, ScreenCategory Category, GuardAction Action, string? Rule, string? Evidence)
 {
     public bool Crisis => Category is ScreenCategory.SuicidalIdeation or ScreenCategory.SelfHarm or ScreenCategory.HarmToOthers;
+
+    /// <summary>Risk level (see <see cref="RiskLevel"/>). The rules alone give High for a crisis, Concern for acute distress.</summary>
+    public RiskLevel Level { get; init; } = Category switch
+    {
+        ScreenCategory.SuicidalIdeation or ScreenCategory.SelfHarm or ScreenCategory.HarmToOthers => RiskLevel.High,
+        ScreenCategory.AcuteDistress or ScreenCategory.LanguageNotSupported => RiskLevel.Concern,
+        _ => RiskLevel.None,
+    };
+
+    /// <summary>The learned model's crisis probability (1 - p(none)) when it ran; null otherwise.</summary>
+    public double? Score { get; init; }
+
+    /// <summary>What decided the level: rule, model, context, language, fallback (model not loaded) or llm.</summary>
+    public string Source { get; init; } = Rule == null ? "none" : "rule";
+
+    /// <summary>A finer category (C-SSRS-style: passive_wish, plan, preparatory ...) when the model or a context rule named one.</summary>
+    public string? Detail { get; init; }
+
+    /// <summary>Anything the therapist should know about how this was screened (model still loading, LLM timed out ...).</summary>
+    public string? Note { get; init; }
+
+    public string LevelName => Names.Of(Level);
 
     /// <summary>snake_case name used in JSON output and the audit trail.</summary>
     public string CategoryName => Names.Of(Category);
@@ -48,6 +74,7 @@ internal static class Names
         ScreenCategory.HarmToOthers => "harm_to_others",
         ScreenCategory.AcuteDistress => "acute_distress",
         ScreenCategory.MedicalAdvice => "medical_advice",
+        ScreenCategory.LanguageNotSupported => "language_not_supported",
         _ => "none",
     };
 
@@ -56,7 +83,16 @@ internal static class Names
         GuardAction.SafetyScript => "safety_script",
         GuardAction.PauseAndSupport => "pause_and_support",
         GuardAction.ReferToTherapist => "refer_to_therapist",
+        GuardAction.CheckIn => "check_in",
         _ => "continue",
+    };
+
+    public static string Of(RiskLevel l) => l switch
+    {
+        RiskLevel.Concern => "concern",
+        RiskLevel.High => "high",
+        RiskLevel.Imminent => "imminent",
+        _ => "none",
     };
 }
 
