@@ -57,13 +57,20 @@ public static class LanguageGuess
         return "en";
     }
 
-    /// <summary>Text without accents, lower case, for the multilingual rules.</summary>
+    /// <summary>Text without accents, lower case, for the multilingual rules (a fixed table: the build runs with invariant globalisation).</summary>
     public static string Fold(string text)
     {
-        var d = text.ToLowerInvariant().Replace('’', '\'').Normalize(NormalizationForm.FormD);
-        var sb = new StringBuilder(d.Length);
-        foreach (var ch in d) if (CharUnicodeInfo.GetUnicodeCategory(ch) != UnicodeCategory.NonSpacingMark) sb.Append(ch);
-        return sb.ToString().Replace("ß", "ss");
+        const string from = "àáâãäåāçćčèéêëēėęìíîïīñńòóôõöøōùúûüūýÿ";
+        const string to = "aaaaaaa" + "ccc" + "eeeeeee" + "iiiii" + "nn" + "ooooooo" + "uuuuu" + "yy";
+        var sb = new StringBuilder(text.Length);
+        foreach (var c in text.ToLowerInvariant())
+        {
+            if (c == 'ß') { sb.Append("ss"); continue; }
+            if (c == '’') { sb.Append('\''); continue; }
+            int k = from.IndexOf(c);
+            sb.Append(k >= 0 ? to[k] : c);
+        }
+        return sb.ToString();
     }
 
     private sealed record MultiRule(string Id, ScreenCategory Category, RiskLevel Level, Regex Pattern);

@@ -107,6 +107,9 @@ public sealed class RiskScreen
         _model.StartLoading();
     }
 
+    /// <summary>Utterances shorter than this are not flagged by the model alone.</summary>
+    public const int MinModelWords = 3;
+
     public RiskRouting Routing { get; }
     public LlmSecondOpinion? Llm { get; }
     public ScreenModel Model => _model;
@@ -201,6 +204,9 @@ public sealed class RiskScreen
             if (modelLevel == RiskLevel.High && Imminence.IsMatch(text)) modelLevel = RiskLevel.Imminent;
         }
         else if (score >= model.ConcernThreshold) modelLevel = RiskLevel.Concern;
+        // One or two words ("tonight", "on Friday") carry no meaning of their own to the model: alone they are read by
+        // the rules only, and in a conversation by the context rules (what they answer).
+        if (text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length < MinModelWords) modelLevel = RiskLevel.None;
 
         // A rule hit stays a hit; the model can only add (a higher level, or a finding where the rules saw none).
         if (rules.Level >= modelLevel || (rules.Crisis && modelLevel <= RiskLevel.High))
