@@ -81,6 +81,25 @@ public sealed class RiskScreenTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void The_model_does_not_overrule_a_frame_the_rules_set_aside_but_adds_where_they_found_nothing()
+    {
+        var eager = new ScreenModel(() => new FakeEmbedder(_ => [1, 0, 0, 0]), TinyModel);
+        Assert.True(eager.WaitReady(TimeSpan.FromSeconds(10)));
+        var screen = new RiskScreen(eager);
+        var negated = screen.Screen("I'm not going to kill myself, I promise");
+        Assert.Equal(RiskLevel.None, negated.Level);
+        Assert.Contains("kill-self: negated", negated.Suppressed);
+        Assert.Contains("not raised", negated.Note);
+        var idiom = screen.Screen("my feet are killing me today");
+        Assert.Equal(RiskLevel.None, CrisisScreen.Screen("my feet are killing me today").Level);
+        var plain = screen.Screen("everything has lost its colour for me");
+        Assert.Equal(RiskLevel.High, plain.Level);
+        Assert.Equal("model", plain.Source);
+        Assert.Equal(GuardAction.SafetyScript, plain.Action);
+        output.WriteLine($"idiom: {idiom.LevelName} ({idiom.Source}; {idiom.Note})");
+    }
+
+    [Fact]
     public void While_the_model_is_loading_results_say_so_and_a_conservative_word_list_flags_concern()
     {
         using var gate = new ManualResetEventSlim(false);

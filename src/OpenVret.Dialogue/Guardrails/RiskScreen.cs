@@ -208,6 +208,10 @@ public sealed class RiskScreen
         // the rules only, and in a conversation by the context rules (what they answer).
         if (text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length < MinModelWords) modelLevel = RiskLevel.None;
 
+        // Where the rules matched a crisis frame and set it aside (negated, an idiom, someone else, an accident, the
+        // resolved past), and found nothing else, the model does not overrule that reading on its own.
+        if (rules.Level == RiskLevel.None && rules.Suppressed != null && modelLevel > RiskLevel.None)
+            return rules with { Score = score, Note = Join(rules.Note, $"model {Names.Of(modelLevel)} ({category}) not raised: the rules set aside {rules.Suppressed}") };
         // A rule hit stays a hit; the model can only add (a higher level, or a finding where the rules saw none).
         if (rules.Level >= modelLevel || (rules.Crisis && modelLevel <= RiskLevel.High))
             return rules with { Score = score, Detail = modelLevel > RiskLevel.None ? category : null };
