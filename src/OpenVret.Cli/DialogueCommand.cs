@@ -23,6 +23,7 @@ public static class DialogueCommand
         cmd.Subcommands.Add(Screen());
         cmd.Subcommands.Add(TrainScreen());
         cmd.Subcommands.Add(BenchScreen());
+        cmd.Subcommands.Add(EvalScreen());
         cmd.Subcommands.Add(Check());
         cmd.Subcommands.Add(Chat());
         return cmd;
@@ -133,6 +134,95 @@ public static class DialogueCommand
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
             m.Save(outPath);
             Console.Out.WriteLine($"wrote {outPath} ({new FileInfo(outPath).Length / 1024} KiB) in {clock.Elapsed.TotalSeconds:F1} s");
+        }));
+        return cmd;
+    }
+
+    private static Command EvalScreen()
+    {
+        var dir = new Option<string>("--dir") { Description = "an evaluation folder with utterances.tsv, non-english.tsv, conversations.tsv, conversations-labels.tsv", Required = true };
+        var context = new Option<int>("--context") { Description = "earlier turns read with each conversation's last turn", DefaultValueFactory = _ => 6 };
+        var cmd = new Command("eval-screen", "Measure the crisis screen on an evaluation folder: rules alone, model alone, fused; recall per category and level, false alarms per negative type; conversations with and without context");
+        cmd.Options.Add(dir); cmd.Options.Add(context);
+        cmd.SetAction(parse => CliErrors.Run(() =>
+        {
+            var folder = parse.GetValue(dir)!;
+            int n = parse.GetValue(context);
+            if (n is < 1 or > 50) throw new DialogueInputException("--context", n.ToString(System.Globalization.CultureInfo.InvariantCulture), $"--context {n}: use 1-50 turns");
+            foreach (var f in new[] { "utterances.tsv", "non-english.tsv", "conversations.tsv", "conversations-labels.tsv" })
+                if (!File.Exists(Path.Combine(folder, f))) throw new DialogueInputException("--dir", folder, $"--dir '{folder}': no {f} there");
+            var screen = new RiskScreen();
+            if (!screen.Model.WaitReady(TimeSpan.FromSeconds(120))) throw new InvalidOperationException(screen.Model.Problem);
+            var model = screen.Model.Classifier!;
+            var w = Console.Out;
+            w.WriteLine($"# {Path.GetFileName(Path.GetFullPath(folder).TrimEnd('/'))}: model {model.Parameters.TrainingSha256[..12]} (trained on {model.Parameters.TrainingCount}), thresholds concern {model.ConcernThreshold:F4} high {model.HighThreshold:F4}");
+
+            RiskLevel ModelAlone(string text)
+            {
+                var (score, cat) = screen.ModelScore(text);
+                if (score >= model.HighThreshold) return CrisisModel.LevelOf(cat) == RiskLevel.Imminent ? RiskLevel.Imminent : RiskLevel.High;
+                return score >= model.ConcernThreshold ? RiskLevel.Concern : RiskLevel.None;
+            }
+            static List<string[]> Rows(string path) => File.ReadLines(path).Where(l => l.Length > 0 && !l.StartsWith('#')).Select(l => l.Split('\t')).ToList();
+            static RiskLevel Parse(string level) => level switch { "concern" => RiskLevel.Concern, "high" => RiskLevel.High, "imminent" => RiskLevel.Imminent, "none" => RiskLevel.None, _ => throw new DialogueInputException("level", level, $"unknown level '{level}'") };
+            static string Pct(int a, int b) => b == 0 ? "-" : $"{a}/{b} = {(double)a / b:F3}";
+
+            static string L(RiskLevel l) => l.ToString().ToLowerInvariant();
+
+            void Report(string title, List<(bool Crisis, RiskLevel Level, string Group, string Text)> items, Dictionary<string, Func<string, RiskLevel>> modes)
+            {
+                var got = modes.ToDictionary(m => m.Key, m => items.Select(i => m.Value(i.Text)).ToArray());
+                w.WriteLine();
+                w.WriteLine($"## {title}");
+                w.WriteLine();
+                w.WriteLine("| | " + string.Join(" | ", modes.Keys) + " |");
+                w.WriteLine("|---|" + string.Concat(modes.Keys.Select(_ => "---|")));
+                string AtLevel(List<int> g, string k) => Pct(g.Count(i => got[k][i] > RiskLevel.None), g.Count) + " / " + g.Count(i => got[k][i] >= items[i].Level);
+                var pos = Enumerable.Range(0, items.Count).Where(i => items[i].Crisis).ToList();
+                var neg = Enumerable.Range(0, items.Count).Where(i => !items[i].Crisis).ToList();
+                w.WriteLine($"| recall (level >= concern), n={pos.Count} | " + string.Join(" | ", modes.Keys.Select(k => Pct(pos.Count(i => got[k][i] > RiskLevel.None), pos.Count))) + " |");
+                w.WriteLine($"| recall at the labelled level or above | " + string.Join(" | ", modes.Keys.Select(k => Pct(pos.Count(i => got[k][i] >= items[i].Level), pos.Count))) + " |");
+                w.WriteLine($"| false alarms (level >= concern), n={neg.Count} | " + string.Join(" | ", modes.Keys.Select(k => Pct(neg.Count(i => got[k][i] > RiskLevel.None), neg.Count))) + " |");
+                w.WriteLine($"| false alarms at high or above | " + string.Join(" | ", modes.Keys.Select(k => Pct(neg.Count(i => got[k][i] >= RiskLevel.High), neg.Count))) + " |");
+                foreach (var g in pos.GroupBy(i => items[i].Group + " (" + L(items[i].Level) + ")").OrderBy(g => g.Key))
+                    w.WriteLine($"| recall {g.Key} | " + string.Join(" | ", modes.Keys.Select(k => Pct(g.Count(i => got[k][i] > RiskLevel.None), g.Count()))) + " |");
+                foreach (var g in pos.GroupBy(i => items[i].Level).OrderBy(g => g.Key))
+                    w.WriteLine($"| recall level {L(g.Key)} (flagged / at level) | " + string.Join(" | ", modes.Keys.Select(k => AtLevel(g.ToList(), k))) + " |");
+                foreach (var g in neg.GroupBy(i => items[i].Group).OrderBy(g => g.Key))
+                    w.WriteLine($"| false alarms {g.Key} | " + string.Join(" | ", modes.Keys.Select(k => Pct(g.Count(i => got[k][i] > RiskLevel.None), g.Count()))) + " |");
+                var fused = modes.Keys.Last();
+                w.WriteLine();
+                foreach (var i in pos.Where(i => got[fused][i] == RiskLevel.None)) w.WriteLine($"- missed by {fused} ({items[i].Group}, {L(items[i].Level)}): {items[i].Text}");
+                foreach (var i in neg.Where(i => got[fused][i] > RiskLevel.None)) w.WriteLine($"- false alarm by {fused} ({items[i].Group}): {L(got[fused][i])}: {items[i].Text}");
+            }
+
+            var utt = Rows(Path.Combine(folder, "utterances.tsv")).Select(r => (r[0] == "1", Parse(r[1]), r[2], r[3])).ToList();
+            Report("utterances.tsv", utt, new()
+            {
+                ["rules alone"] = t => CrisisScreen.Screen(t).Level,
+                ["model alone"] = ModelAlone,
+                ["fused (rules + language + model)"] = t => screen.Screen(t).Level,
+            });
+            var ne = Rows(Path.Combine(folder, "non-english.tsv")).Select(r => (r[0] == "1", Parse(r[1]), r[4] + " " + r[2], r[3])).ToList();
+            Report("non-english.tsv", ne, new()
+            {
+                ["rules alone"] = t => CrisisScreen.Screen(t).Level,
+                ["model alone"] = ModelAlone,
+                ["fused (rules + language + model)"] = t => screen.Screen(t).Level,
+            });
+
+            var turns = Rows(Path.Combine(folder, "conversations.tsv")).GroupBy(r => r[0]).ToDictionary(g => g.Key, g => g.OrderBy(r => int.Parse(r[1], System.Globalization.CultureInfo.InvariantCulture)).Select(r => new ContextTurn(r[2], r[3])).ToList());
+            var labels = Rows(Path.Combine(folder, "conversations-labels.tsv"));
+            var convs = labels.Select(r => (r[1] == "1", Parse(r[2]), r[3], r[0])).ToList();
+            foreach (var c in convs) if (!turns.ContainsKey(c.Item4)) throw new DialogueInputException("conversation_id", c.Item4, $"label for '{c.Item4}' but no turns");
+            string Last(string id) => turns[id][^1].Text;
+            List<ContextTurn> Before(string id) => turns[id].Take(turns[id].Count - 1).TakeLast(n).ToList();
+            Report($"conversations.tsv (the last patient turn; context = the {n} turns before it)", convs, new()
+            {
+                ["rules alone, last turn"] = id => CrisisScreen.Screen(Last(id)).Level,
+                ["fused, last turn alone"] = id => screen.Screen(Last(id)).Level,
+                ["fused with context"] = id => screen.Screen(Last(id), Before(id)).Level,
+            });
         }));
         return cmd;
     }
