@@ -231,8 +231,9 @@ public static class DialogueCommand
     {
         var input = new Option<string[]>("--input") { Description = "files of utterances (one per line; for a TSV the last column)", AllowMultipleArgumentsPerToken = true, Required = true };
         var repeat = new Option<int>("--repeat") { Description = "passes over the utterances (after one untimed warm-up pass)", DefaultValueFactory = _ => 3 };
+        var context = new Option<int>("--context") { Description = "also time each utterance read with the N lines before it as earlier patient turns", DefaultValueFactory = _ => 0 };
         var cmd = new Command("bench-screen", "Time the fused crisis screen (rules + model) per utterance: model load, p50/p95/p99/max");
-        cmd.Options.Add(input); cmd.Options.Add(repeat);
+        cmd.Options.Add(input); cmd.Options.Add(repeat); cmd.Options.Add(context);
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
             var texts = new List<string>();
@@ -249,7 +250,10 @@ public static class DialogueCommand
             if (!screen.Model.WaitReady(TimeSpan.FromSeconds(120))) throw new InvalidOperationException(screen.Model.Problem);
             Console.Out.WriteLine($"screen constructed in {constructed:F1} ms (loading in the background); model ready after {clock.Elapsed.TotalSeconds:F2} s (load task {screen.Model.LoadSeconds:F2} s)");
             foreach (var t in texts) screen.Screen(t);
+            int n = parse.GetValue(context);
+            if (n is < 0 or > 50) throw new DialogueInputException("--context", n.ToString(System.Globalization.CultureInfo.InvariantCulture), "--context: use 0-50");
             var times = new List<double>();
+            var withContext = new List<double>();
             var rulesOnly = new List<double>();
             for (int p = 0; p < passes; p++)
                 foreach (var t in texts)
@@ -261,6 +265,15 @@ public static class DialogueCommand
                     CrisisScreen.Screen(t);
                     rulesOnly.Add(sw.Elapsed.TotalMilliseconds);
                 }
+            if (n > 0)
+                for (int p = 0; p < passes; p++)
+                    for (int i = 0; i < texts.Count; i++)
+                    {
+                        var window = texts.Skip(Math.Max(0, i - n)).Take(Math.Min(i, n)).Select(x => new ContextTurn("patient", x)).ToList();
+                        var sw = System.Diagnostics.Stopwatch.StartNew();
+                        screen.Screen(texts[i], window);
+                        withContext.Add(sw.Elapsed.TotalMilliseconds);
+                    }
             static string Stats(List<double> v)
             {
                 v.Sort();
@@ -270,6 +283,7 @@ public static class DialogueCommand
             Console.Out.WriteLine($"{texts.Count} utterances x {passes} passes (mean {texts.Average(t => t.Split(' ').Length):F1} words, longest {texts.Max(t => t.Split(' ').Length)}), {Environment.ProcessorCount} cores");
             Console.Out.WriteLine($"fused screen (rules + language + model): {Stats(times)}");
             Console.Out.WriteLine($"rules alone:                              {Stats(rulesOnly)}");
+            if (n > 0) Console.Out.WriteLine($"fused with {n} earlier turns as context:    {Stats(withContext)}");
         }));
         return cmd;
     }

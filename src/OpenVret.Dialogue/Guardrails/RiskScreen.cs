@@ -147,6 +147,11 @@ public sealed class RiskScreen
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(context);
         var own = ScreenAlone(text);
+        if (_model.Ready && !string.IsNullOrWhiteSpace(text))
+        {
+            if (_earlier.Count >= EarlierCacheSize) _earlier.Clear();
+            _earlier[text] = own;
+        }
         if (context.Count == 0 || string.IsNullOrWhiteSpace(text)) return Routed(own);
         return Routed(WithContext(own, text, context));
     }
@@ -240,7 +245,7 @@ public sealed class RiskScreen
     private ScreenResult WithContext(ScreenResult own, string text, IReadOnlyList<ContextTurn> context)
     {
         // The earlier patient turns, screened alone (rules + model), and the last non-patient turn.
-        var earlier = context.Where(t => t.IsPatient && !string.IsNullOrWhiteSpace(t.Text)).Select(t => ScreenAlone(t.Text)).ToList();
+        var earlier = context.Where(t => t.IsPatient && !string.IsNullOrWhiteSpace(t.Text)).Select(t => Earlier(t.Text)).ToList();
         var lastOther = context.LastOrDefault(t => !t.IsPatient)?.Text;
         var riskyBefore = earlier.Where(r => r.Level >= RiskLevel.Concern && r.Category is not ScreenCategory.AcuteDistress and not ScreenCategory.MedicalAdvice).ToList();
         var result = own;
@@ -271,16 +276,31 @@ public sealed class RiskScreen
         // Risk building over turns: several patient turns that each stay under the line, read together, cross it.
         if (result.Level == RiskLevel.None && _model.Ready && earlier.Count >= 1 && own.Score is double ownScore)
         {
-            var patientLines = context.Where(t => t.IsPatient).Select(t => t.Text).Append(text).ToList();
-            var (joined, category) = ModelScore(string.Join(" ", patientLines));
             var m = _model.Classifier!;
             int leaning = earlier.Count(r => r.Score is double s && s >= m.ConcernThreshold / 2) + (ownScore >= m.ConcernThreshold / 2 ? 1 : 0);
+            // Only turns that lean towards risk can build it up: the joined turns are embedded only then.
+            var patientLines = context.Where(t => t.IsPatient).Select(t => t.Text).Append(text).ToList();
+            var (joined, category) = leaning >= 2 ? ModelScore(string.Join(" ", patientLines)) : (0.0, "");
             if (joined >= m.HighThreshold && leaning >= 2)
                 result = new ScreenResult(text, CrisisModel.CoarseOf(category), GuardAction.CheckIn, "context:building",
                     string.Create(CultureInfo.InvariantCulture, $"last {patientLines.Count} patient turns together: p(crisis)={joined:F3}, {category}"))
                 { Level = RiskLevel.Concern, Score = ownScore, Source = "context", Detail = category, Note = own.Note };
         }
         return result;
+    }
+
+    /// <summary>Earlier turns were screened when they were said: their results are kept (bounded) instead of re-embedding them.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ScreenResult> _earlier = new();
+    private const int EarlierCacheSize = 4096;
+
+    private ScreenResult Earlier(string text)
+    {
+        if (!_model.Ready) return ScreenAlone(text);
+        if (_earlier.TryGetValue(text, out var r)) return r;
+        r = ScreenAlone(text);
+        if (_earlier.Count >= EarlierCacheSize) _earlier.Clear();
+        _earlier[text] = r;
+        return r;
     }
 
     private static string Cut(string s) => s.Length <= 60 ? s : s[..57] + "...";
