@@ -7,7 +7,7 @@ namespace OpenVret.Dialogue;
 public sealed record PatientTurn(string Text, double SpeakingSeconds, double ResponseLatencySeconds, double AtSeconds);
 
 /// <summary>Who produced an agent line.</summary>
-public enum LineSource { Disclosure, Scripted, Llm, Therapist, Fallback, SafetyScript, Support, Refer, Interruption }
+public enum LineSource { Disclosure, Scripted, Llm, Therapist, Fallback, SafetyScript, Support, Refer, Interruption, CheckIn }
 
 /// <summary>A line the agent speaks, where it came from and why (shown to the therapist, stored in the transcript).</summary>
 public sealed record AgentTurn(string Text, LineSource Source, string? NodeId, string Reason);

@@ -33,10 +33,20 @@ public sealed class DialogueSession
     private readonly IDialogueEngine? _llm;
     private readonly ITherapistPresence _presence;
     private readonly List<TranscriptLine> _transcript = [];
+    private readonly RiskScreen _screen;
     private double _intensity;
 
-    public DialogueSession(Persona persona, ScriptedEngine script, IDialogueEngine? llm, ITherapistPresence presence, PatientMemory? memory, double intensity = 0.3)
+    /// <summary>How many earlier turns the crisis screen reads with each patient turn.</summary>
+    public const int ScreenContextTurns = 6;
+    /// <summary>How long a patient turn waits for the crisis model to finish loading before the rules and the fallback screen it (and say so).</summary>
+    public static readonly TimeSpan ScreenModelWait = TimeSpan.FromSeconds(15);
+
+    /// <summary>The check-in line for a Concern: fixed, safe, whatever the persona.</summary>
+    public const string CheckInLine = "I'd like to pause for a moment and check in with you. How are you feeling right now? Your therapist is here with us.";
+
+    public DialogueSession(Persona persona, ScriptedEngine script, IDialogueEngine? llm, ITherapistPresence presence, PatientMemory? memory, double intensity = 0.3, RiskScreen? screen = null)
     {
+        _screen = screen ?? DefaultScreen.Value;
         Persona = persona ?? throw new ArgumentNullException(nameof(persona));
         _script = script ?? throw new ArgumentNullException(nameof(script));
         _llm = llm;
@@ -44,6 +54,8 @@ public sealed class DialogueSession
         Memory = memory;
         SetIntensity(intensity);
     }
+
+    private static readonly Lazy<RiskScreen> DefaultScreen = new(() => new RiskScreen());
 
     public Persona Persona { get; }
     public PatientMemory? Memory { get; }
@@ -91,8 +103,11 @@ public sealed class DialogueSession
         ArgumentNullException.ThrowIfNull(turn);
         if (double.IsNaN(turn.SpeakingSeconds) || turn.SpeakingSeconds < 0)
             throw new DialogueInputException("speakingSeconds", turn.SpeakingSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "speaking time must be >= 0 seconds");
-        var screen = CrisisScreen.Screen(turn.Text);
-        Record(Speaker.Patient, turn.Text, turn.AtSeconds, screen.Category == ScreenCategory.None ? null : $"{screen.CategoryName} ({screen.Rule}: {screen.Evidence})");
+        await _screen.Model.WaitReadyAsync(ScreenModelWait, cancellationToken).ConfigureAwait(false);
+        var context = _transcript.Where(l => l.Speaker != Speaker.System).TakeLast(ScreenContextTurns)
+            .Select(l => new ContextTurn(l.Speaker.ToString().ToLowerInvariant(), l.Text)).ToList();
+        var screen = await _screen.ScreenAsync(turn.Text, context, cancellationToken).ConfigureAwait(false);
+        Record(Speaker.Patient, turn.Text, turn.AtSeconds, screen.Category == ScreenCategory.None ? null : $"{screen.CategoryName} {screen.LevelName} ({screen.Source}, {screen.Rule}: {screen.Evidence})");
         PatientTurns++;
         SpeakingSeconds += turn.SpeakingSeconds;
         if (!double.IsNaN(turn.ResponseLatencySeconds) && turn.ResponseLatencySeconds >= 0)
@@ -101,7 +116,7 @@ public sealed class DialogueSession
             _latencySum += turn.ResponseLatencySeconds;
         }
 
-        if (screen.Crisis)
+        if (screen.Action == GuardAction.SafetyScript)
         {
             // The safety script is spoken even if the therapist dropped out: it tells the patient help is coming.
             State = DialogueState.SafetyHold;
@@ -123,6 +138,12 @@ public sealed class DialogueSession
             var line = new AgentTurn(Persona.SupportLine, LineSource.Support, null, "acute distress: calm support, exposure held");
             Record(Speaker.Agent, line.Text, turn.AtSeconds, "support");
             return new DialogueOutcome([line], screen, true, true, null, null);
+        }
+        if (screen.Action == GuardAction.CheckIn)
+        {
+            var line = new AgentTurn(CheckInLine, LineSource.CheckIn, null, $"concern ({screen.CategoryName}, {screen.Source}): the agent checks in, the therapist is notified");
+            Record(Speaker.Agent, line.Text, turn.AtSeconds, "check-in");
+            return new DialogueOutcome([line], screen, false, true, null, null);
         }
         if (screen.Action == GuardAction.ReferToTherapist)
         {

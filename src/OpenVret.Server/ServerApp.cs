@@ -148,6 +148,8 @@ public static class ServerApp
         });
 
         var app = builder.Build();
+        // The crisis screen's model (about 90 MB, 2-3 s) loads in the background; until then screens say so (issue 21).
+        OpenVret.Dialogue.Guardrails.ScreenModel.Shared.StartLoading();
         long movedChunks = app.Services.GetRequiredService<DbFactory>().MigrateAsync().GetAwaiter().GetResult();
         if (movedChunks > 0)
             app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("OpenVret.Store").LogInformation("moved {Count} per-channel sample rows of an older store into sample blocks", movedChunks);

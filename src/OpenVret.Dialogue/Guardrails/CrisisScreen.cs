@@ -13,6 +13,8 @@ public enum ScreenCategory
     HarmToOthers,
     AcuteDistress,
     MedicalAdvice,
+    /// <summary>Input in a language the screen cannot read (and no multilingual rule recognised): the therapist is notified.</summary>
+    LanguageNotSupported,
 }
 
 /// <summary>What the agent and the session do about it.</summary>
@@ -26,12 +28,42 @@ public enum GuardAction
     PauseAndSupport,
     /// <summary>A request for medical advice or a diagnosis: the agent declines and refers it to the therapist.</summary>
     ReferToTherapist,
+    /// <summary>Concern: the therapist is notified and the agent checks in with the patient using a fixed, safe line.</summary>
+    CheckIn,
 }
 
 /// <summary>The screen's verdict on one utterance, with the rule and the words that decided it (for the therapist and the audit).</summary>
 public sealed record ScreenResult(string Text, ScreenCategory Category, GuardAction Action, string? Rule, string? Evidence)
 {
     public bool Crisis => Category is ScreenCategory.SuicidalIdeation or ScreenCategory.SelfHarm or ScreenCategory.HarmToOthers;
+
+    /// <summary>Risk level (see <see cref="RiskLevel"/>). The rules alone give High for a crisis, Concern for acute distress.</summary>
+    public RiskLevel Level { get; init; } = Category switch
+    {
+        ScreenCategory.SuicidalIdeation or ScreenCategory.SelfHarm or ScreenCategory.HarmToOthers => RiskLevel.High,
+        ScreenCategory.AcuteDistress or ScreenCategory.LanguageNotSupported => RiskLevel.Concern,
+        _ => RiskLevel.None,
+    };
+
+    /// <summary>The learned model's crisis probability (1 - p(none)) when it ran; null otherwise.</summary>
+    public double? Score { get; init; }
+
+    /// <summary>What decided the level: rule, model, context, language, fallback (model not loaded) or llm.</summary>
+    public string Source { get; init; } = Rule == null ? "none" : "rule";
+
+    /// <summary>A finer category (C-SSRS-style: passive_wish, plan, preparatory ...) when the model or a context rule named one.</summary>
+    public string? Detail { get; init; }
+
+    /// <summary>Anything the therapist should know about how this was screened (model still loading, LLM timed out ...).</summary>
+    public string? Note { get; init; }
+
+    public string LevelName => Names.Of(Level);
+
+    /// <summary>
+    /// A crisis frame the rules matched and then set aside, with why (negation, idiom, someone else, accident,
+    /// resolved past): "kill-self: negated". The learned model does not overrule such a reading on its own.
+    /// </summary>
+    public string? Suppressed { get; init; }
 
     /// <summary>snake_case name used in JSON output and the audit trail.</summary>
     public string CategoryName => Names.Of(Category);
@@ -48,6 +80,7 @@ internal static class Names
         ScreenCategory.HarmToOthers => "harm_to_others",
         ScreenCategory.AcuteDistress => "acute_distress",
         ScreenCategory.MedicalAdvice => "medical_advice",
+        ScreenCategory.LanguageNotSupported => "language_not_supported",
         _ => "none",
     };
 
@@ -56,7 +89,16 @@ internal static class Names
         GuardAction.SafetyScript => "safety_script",
         GuardAction.PauseAndSupport => "pause_and_support",
         GuardAction.ReferToTherapist => "refer_to_therapist",
+        GuardAction.CheckIn => "check_in",
         _ => "continue",
+    };
+
+    public static string Of(RiskLevel l) => l switch
+    {
+        RiskLevel.Concern => "concern",
+        RiskLevel.High => "high",
+        RiskLevel.Imminent => "imminent",
+        _ => "none",
     };
 }
 
@@ -256,17 +298,19 @@ public static class CrisisScreen
         var clauses = TextNormalizer.Clauses(text);
         var utterance = " " + string.Join(" . ", clauses.Select(c => c.Text)) + " ";
         Hit? best = null;
+        var suppressed = new List<string>();
         foreach (var clause in clauses)
         {
-            var hit = Match(clause, utterance);
+            var hit = Match(clause, utterance, suppressed);
             if (hit != null && (best == null || Priority(hit.Rule.Category) < Priority(best.Rule.Category))) best = hit;
         }
-        if (best == null) return new ScreenResult(text, ScreenCategory.None, GuardAction.Continue, null, null);
+        string? setAside = suppressed.Count == 0 ? null : string.Join("; ", suppressed.Distinct());
+        if (best == null) return new ScreenResult(text, ScreenCategory.None, GuardAction.Continue, null, null) { Suppressed = setAside };
         // A disclosure of the remote past with recovery and nothing about now ("I used to self-harm as a teenager
         // but I've been fine for ten years") is history, not a crisis; any sign of now keeps it a crisis.
         if (best.Rule.Category is ScreenCategory.SuicidalIdeation or ScreenCategory.SelfHarm
             && ResolvedPast.IsMatch(utterance) && Recovered.IsMatch(utterance) && !Present.IsMatch(utterance))
-            return new ScreenResult(text, ScreenCategory.None, GuardAction.Continue, best.Rule.Id + " (resolved past)", best.Evidence);
+            return new ScreenResult(text, ScreenCategory.None, GuardAction.Continue, best.Rule.Id + " (resolved past)", best.Evidence) { Suppressed = best.Rule.Id + ": resolved past" };
         var category = best.Rule.Category;
         var action = category switch
         {
@@ -289,7 +333,7 @@ public static class CrisisScreen
 
     private sealed record Hit(Rule Rule, string Evidence);
 
-    private static Hit? Match(Clause clause, string utterance)
+    private static Hit? Match(Clause clause, string utterance, List<string> suppressed)
     {
         var text = clause.Text;
         // Token start offsets, to turn a character match into a token index.
@@ -299,19 +343,26 @@ public static class CrisisScreen
         foreach (var rule in Rules)
         {
             if (best != null && Priority(rule.Category) >= Priority(best.Rule.Category)) continue;
+            bool crisisRule = rule.Category is ScreenCategory.SuicidalIdeation or ScreenCategory.SelfHarm or ScreenCategory.HarmToOthers;
             foreach (System.Text.RegularExpressions.Match m in rule.Pattern.Matches(text))
             {
                 int tokenIndex = Array.BinarySearch(starts, m.Index);
                 if (tokenIndex < 0) tokenIndex = ~tokenIndex - 1;
                 var after = " " + text[(m.Index + m.Length)..].TrimStart();
                 var before = text[..m.Index];
-                if (rule.After != null && after.Length > 1 && rule.After.IsMatch(after)) continue;
-                if (rule.Before != null && rule.Before.IsMatch(before)) continue;
-                if (rule.Utterance != null && !rule.Utterance.IsMatch(utterance)) continue;
-                if (rule.Checks.HasFlag(Checks.Negatable) && (Negated(clause, tokenIndex) || (after.Length > 1 && PostNegation.IsMatch(after)))) continue;
-                if (rule.Checks.HasFlag(Checks.SelfSubject) && !SubjectIsSelfOrAbsent(clause, tokenIndex)) continue;
-                if (rule.Checks.HasFlag(Checks.SpeakerSubject) && !SubjectIsSpeaker(clause, tokenIndex)) continue;
-                if (rule.Checks.HasFlag(Checks.AccidentSensitive) && IsAccident(text)) continue;
+                string? why = null;
+                if (rule.After != null && after.Length > 1 && rule.After.IsMatch(after)) why = "idiom or context after";
+                else if (rule.Before != null && rule.Before.IsMatch(before)) why = "idiom or context before";
+                else if (rule.Utterance != null && !rule.Utterance.IsMatch(utterance)) { continue; }
+                else if (rule.Checks.HasFlag(Checks.Negatable) && (Negated(clause, tokenIndex) || (after.Length > 1 && PostNegation.IsMatch(after)))) why = "negated";
+                else if (rule.Checks.HasFlag(Checks.SelfSubject) && !SubjectIsSelfOrAbsent(clause, tokenIndex)) why = "someone else";
+                else if (rule.Checks.HasFlag(Checks.SpeakerSubject) && !SubjectIsSpeaker(clause, tokenIndex)) why = "someone else";
+                else if (rule.Checks.HasFlag(Checks.AccidentSensitive) && IsAccident(text)) why = "accident";
+                if (why != null)
+                {
+                    if (crisisRule) suppressed.Add($"{rule.Id}: {why}");
+                    continue;
+                }
                 best = new Hit(rule, m.Value);
                 break;
             }

@@ -630,20 +630,31 @@ public sealed class SessionPipeline
     /// </summary>
     private void OnUtterance(string deviceId, ClientEvent e, Outbox o)
     {
-        var screen = CrisisScreen.Screen(e.Text!);
+        // Rules + the learned model + language check, with the last turns as context (issue 21). While the model is
+        // still loading (the first seconds after start-up) the result says so: rules and a conservative word list.
+        var context = _transcriptTail.Where(t => t.Speaker is "patient" or "agent" or "therapist").TakeLast(ScreenContextTurns)
+            .Select(t => new ContextTurn(t.Speaker, t.Text)).ToList();
+        var screen = Screen.Screen(e.Text!, context);
         AddTranscript(o, new TranscriptItem(_now, "patient", e.Text!, null, deviceId, null,
             screen.CategoryName, screen.ActionName, screen.Rule, e.Value, e.LatencySeconds));
         if (Phase == SessionPhase.Exposure && (e.Value is not null || e.LatencySeconds is not null))
             Update(o, new StateUpdate { Elapsed = TimeSpan.FromSeconds(_now), SpeechSeconds = e.Value, ResponseLatencySeconds = e.LatencySeconds });
-        if (screen.Crisis)
+        if (screen.Action == GuardAction.SafetyScript)
         {
-            // The trail names the category and rule; the words stay in the transcript (health data, kept once).
-            o.Audit.Add(new AuditDraft("server", "crisis_detected", $"{screen.CategoryName} (rule {screen.Rule})"));
-            Raise(o, "crisis", $"CRISIS ({screen.CategoryName.Replace('_', ' ')}): the patient said \"{e.Text}\". The exposure is stopped and the agent " +
-                "switched to the safety script. Talk with the patient now. Recent transcript:\n" + TranscriptText(), critical: true, audit: false);
+            // The trail names the category, level, source and rule; the words stay in the transcript (health data, kept once).
+            var level = screen.Level == RiskLevel.Imminent ? "IMMINENT " : "";
+            o.Audit.Add(new AuditDraft("server", "crisis_detected", $"{screen.CategoryName} level {screen.LevelName} via {screen.Source} (rule {screen.Rule})"));
+            Raise(o, "crisis", $"{level}CRISIS ({screen.CategoryName.Replace('_', ' ')}, level {screen.LevelName}, {screen.Source}): the patient said \"{e.Text}\". The exposure is stopped and the agent " +
+                "switched to the safety script. Talk with the patient now." + (screen.Note != null ? $" ({screen.Note})" : "") + " Recent transcript:\n" + TranscriptText(), critical: true, audit: false);
             Collect(o, Engine.EmergencyStop($"crisis statement ({screen.CategoryName})"));
             Command(o, SceneCommandKind.ShowPrompt, null, null, null, "crisis statement: the therapist is called",
                 prompt: "Your therapist has been called and will talk with you right now. You are not alone.");
+        }
+        else if (screen.Action == GuardAction.CheckIn)
+        {
+            o.Audit.Add(new AuditDraft("server", "risk_concern_detected", $"{screen.CategoryName} via {screen.Source} (rule {screen.Rule})"));
+            Raise(o, "risk_concern", $"Concern ({screen.CategoryName.Replace('_', ' ')}, {screen.Source}): the patient said \"{e.Text}\". " +
+                (screen.Note ?? "Check in with the patient.") + " Recent transcript:\n" + TranscriptText(), critical: true, audit: false);
         }
         else if (screen.Action == GuardAction.PauseAndSupport)
         {
@@ -659,6 +670,10 @@ public sealed class SessionPipeline
             Raise(o, "medical_question", $"The patient asked a medical question: \"{e.Text}\". The agent referred it to you.", critical: false, audit: false);
         }
     }
+
+    /// <summary>The crisis screen every session shares (one model per server process, loaded in the background).</summary>
+    private static readonly RiskScreen Screen = new();
+    private const int ScreenContextTurns = 6;
 
     /// <summary>Agent lines to the scene (caption + speech), the transcript and the audit trail.</summary>
     public void AgentSpoke(string personaId, string personaName, IReadOnlyList<AgentTurn> lines, string actor, Outbox o)
