@@ -102,7 +102,7 @@ public class LiveLoopTests
 
         // The device vanishes: the console is alerted.
         await device.DisposeAsync();
-        var deadline = DateTime.UtcNow.AddSeconds(SessionPipelineLostAfter + 3);
+        var deadline = DateTime.UtcNow.AddSeconds(SessionPipelineLostAfter + 15); // generous under load: the loop ends as soon as the alert arrives
         while (!alerts.Any(a => a.GetProperty("kind").GetString() == "sensor_lost") && DateTime.UtcNow < deadline) await Task.Delay(100);
         Assert.Contains(alerts, a => a.GetProperty("kind").GetString() == "device_disconnected");
         Assert.Contains(alerts, a => a.GetProperty("kind").GetString() == "sensor_lost" && a.GetProperty("critical").GetBoolean());
